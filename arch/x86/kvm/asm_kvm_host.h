@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * asm_kvm_host.h - x86's part of struct kvm and struct kvm_vcpu
+ * (the kernel's arch/x86/include/asm/kvm_host.h).
+ */
+#ifndef SKVM_ASM_KVM_HOST_H
+#define SKVM_ASM_KVM_HOST_H
+
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+
+#define KVM_MAX_CPUID_ENTRIES 256
+
+struct kvm_arch {
+	uint64_t tss_addr;		/* KVM_SET_TSS_ADDR */
+	uint64_t ept_identity_map_addr;	/* KVM_SET_IDENTITY_MAP_ADDR */
+	bool ept_identity_map_set;
+	uint32_t bsp_vcpu_id;		/* KVM_SET_BOOT_CPU_ID */
+	bool x2apic_format, x2apic_broadcast_quirk_disabled;
+	uint64_t disabled_quirks;
+	bool user_space_msr;		/* KVM_CAP_X86_USER_SPACE_MSR */
+	uint32_t user_space_msr_mask;
+};
+
+struct kvm_vcpu_arch {
+	struct x86_cpu cpu;		/* the software vCPU */
+	struct kvm_cpuid_entry2 *cpuid_entries;	/* KVM_SET_CPUID2 */
+	int cpuid_nent;
+	int64_t tsc_offset;		/* guest TSC = host TSC + offset */
+	uint64_t tsc_khz;
+	/* An IO/MMIO exit is outstanding: complete it on the next KVM_RUN. */
+	bool pio_pending, mmio_pending;
+	uint32_t mp_state;		/* KVM_MP_STATE_* */
+};
+
+#endif /* SKVM_ASM_KVM_HOST_H */

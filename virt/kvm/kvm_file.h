@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kvm_file.h - objects as real kernel fds, and the entry points that the
+ * ABI front (front/) calls.  This is the whole interface between front/
+ * and virt/kvm.
+ */
+#ifndef SKVM_KVM_FILE_H
+#define SKVM_KVM_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "kvm_host.h"
+
+/*
+ * Open a new system fd, as open("/dev/kvm", flags) does with KVM.  Only
+ * O_CLOEXEC of flags is used.  Returns the fd or -errno.
+ */
+int kvm_dev_open(int flags);
+
+/*
+ * If fd is an skvm object, run the ioctl and return 1 with *ret set to
+ * the ioctl's result (>= 0, or -errno); return 0 when fd is not ours (the
+ * caller passes the call on to the kernel).
+ */
+int kvm_fd_ioctl(int fd, unsigned long request, void *arg, long *ret);
+
+/*
+ * mmap() on an skvm fd: return 0 when the mapping may go ahead as asked
+ * (the caller then performs the real mmap of the memfd), or -errno as KVM
+ * refuses it (e.g. -EINVAL for a MAP_PRIVATE or PROT_EXEC dirty-ring
+ * mapping, -ENODEV on a VM fd).  Return 1 when fd is not ours.
+ */
+int kvm_fd_mmap_check(int fd, size_t len, int prot, int flags, off_t off);
+
+/* True when fd is an skvm object fd. */
+bool kvm_fd_is_ours(int fd);
+
+/*
+ * Called by the front when the thread running a vCPU got a signal; kicks
+ * that vCPU out of KVM_RUN (-EINTR / KVM_EXIT_INTR).  Async-signal-safe.
+ */
+void kvm_signal_kick_current(int sig);
+
+/* --- for virt/kvm itself ------------------------------------------------ */
+
+/*
+ * Create a memfd of size bytes named name ("kvm-vm", "kvm-vcpu:3" ...),
+ * register it as an object of kind with obj and release, and return the fd
+ * (or -errno).  *filep receives the registered file.  release() runs once,
+ * on the watcher thread, after the client's last reference (fd or mapping)
+ * is gone.
+ */
+int kvm_file_create(const char *name, size_t size, int flags,
+		    enum kvm_file_kind kind, void *obj,
+		    void (*release)(struct kvm_file *f),
+		    struct kvm_file **filep);
+
+/*
+ * Map the object's memfd into skvm (for kvm_run, the stats data ...),
+ * through a description of our own, so that the client's close still
+ * releases the object.  Returns the mapping or NULL.
+ */
+void *kvm_file_map(struct kvm_file *f, size_t size);
+
+#endif /* SKVM_KVM_FILE_H */

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kvm_host.h - the architecture-independent KVM objects (system, VM, vCPU)
+ * and the kvm_arch_* hooks through which virt/kvm calls the architecture.
+ *
+ * Files under virt/ include this header and never an arch/ header; the
+ * architecture supplies struct kvm_arch and struct kvm_vcpu_arch through
+ * <asm_kvm_host.h> (arch/x86/kvm/asm_kvm_host.h), as the kernel does.
+ */
+#ifndef SKVM_KVM_HOST_H
+#define SKVM_KVM_HOST_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kvm_compat.h"
+
+typedef uint64_t gpa_t;
+typedef uint64_t gfn_t;
+typedef uint64_t hva_t;
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1UL << PAGE_SHIFT)
+
+#define KVM_API_VERSION_NR 12
+#define KVM_ADDRESS_SPACE_NUM 2		/* x86: normal and SMM */
+#define KVM_USER_MEM_SLOTS 32764	/* x86's value, KVM_CAP_NR_MEMSLOTS */
+#define KVM_MEM_SLOTS_NUM 32767		/* user slots + private slots */
+#define KVM_MAX_VCPUS 1024		/* x86's value, KVM_CAP_MAX_VCPUS */
+#define KVM_MAX_VCPU_IDS 4096		/* KVM_CAP_MAX_VCPU_ID default */
+#define KVM_MAX_MEMSLOT_PAGES ((1UL << 31) - 1)	/* per-slot page limit */
+
+struct kvm;
+struct kvm_vcpu;
+
+#include "asm_kvm_host.h"	/* struct kvm_arch, struct kvm_vcpu_arch */
+
+/* --- Memslots ----------------------------------------------------------- */
+
+/*
+ * A memory slot.  Slot structs are immutable once published: a change
+ * (move, flag change) publishes a new copy in a new struct kvm_memslots.
+ * The dirty bitmap is shared between the copies of one slot.
+ */
+struct kvm_memory_slot {
+	gfn_t base_gfn;
+	uint64_t npages;
+	hva_t userspace_addr;
+	uint32_t flags;
+	uint16_t id;		/* slot id within its address space */
+	uint16_t as_id;
+	_Atomic(unsigned long) *dirty_bitmap;	/* NULL unless dirty-logged */
+	/* guest_memfd backing (KVM_MEM_GUEST_MEMFD) */
+	int gmem_fd;
+	uint64_t gmem_offset;
+};
+
+/*
+ * One address space's slots, sorted by base_gfn, published RCU-style
+ * (liburcu-bp, the user-space counterpart of the kernel's SRCU).  Readers
+ * hold rcu_read_lock() from kvm_memslots() until they drop every pointer
+ * derived from it.
+ */
+struct kvm_memslots {
+	uint64_t generation;
+	int nr;				/* used entries of slots[] */
+	struct kvm_memory_slot *slots;	/* sorted by base_gfn */
+};
+
+/* --- Objects ------------------------------------------------------------- */
+
+/*
+ * Every object is exposed as a memfd (see kvm_file.c).  The kind tells
+ * which ioctl dispatcher serves its fd.
+ */
+enum kvm_file_kind {
+	KVM_FILE_SYSTEM,
+	KVM_FILE_VM,
+	KVM_FILE_VCPU,
+	KVM_FILE_DEVICE,
+	KVM_FILE_STATS,
+};
+
+struct kvm_file {
+	enum kvm_file_kind kind;
+	dev_t dev;
+	ino_t ino;
+	void *obj;			/* struct kvm, kvm_vcpu, ... */
+	void (*release)(struct kvm_file *f);	/* last description closed */
+	struct kvm_file *hash_next;
+	int wd;				/* inotify watch descriptor */
+	atomic_int users;		/* in-flight ioctls + table reference */
+};
+
+struct kvm {
+	atomic_int users_count;		/* kvm_get_kvm / kvm_put_kvm */
+	pid_t owner_pid;		/* ioctls from another process: EIO */
+	unsigned long type;
+
+	pthread_mutex_t lock;		/* vCPU creation, enable_cap */
+	pthread_mutex_t slots_lock;	/* serialises memslot updates */
+	struct kvm_memslots *memslots[KVM_ADDRESS_SPACE_NUM];	/* RCU */
+	_Atomic uint64_t memslots_generation;	/* bumped on every update */
+
+	struct kvm_vcpu **vcpus;	/* indexed by vcpu_idx */
+	atomic_int online_vcpus;
+	uint32_t max_vcpu_ids;		/* KVM_CAP_MAX_VCPU_ID */
+	bool created_vcpus_locked;	/* a vCPU exists: some caps frozen */
+
+	uint32_t manual_dirty_log_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
+
+	struct kvm_arch arch;
+};
+
+struct kvm_vcpu {
+	struct kvm *kvm;
+	int vcpu_id;			/* the id the VMM chose */
+	int vcpu_idx;			/* index in kvm->vcpus */
+	struct kvm_file *file;
+
+	/*
+	 * kvm_run at page 0 of the vCPU memfd, the PIO data page at
+	 * KVM_PIO_PAGE_OFFSET, the coalesced-MMIO ring at
+	 * KVM_COALESCED_MMIO_PAGE_OFFSET; the client maps the same pages.
+	 */
+	struct kvm_run *run;
+	size_t mmap_size;
+
+	pthread_mutex_t mutex;		/* serialises vCPU ioctls (vcpu->mutex) */
+	sigset_t sigset;		/* KVM_SET_SIGNAL_MASK */
+	bool sigset_active;
+
+	/*
+	 * Set (by a signal, another thread or the event thread) to make the
+	 * vCPU leave the guest at the next instruction-block boundary.
+	 */
+	atomic_bool kick;
+	_Atomic(pthread_t) thread;	/* thread in KVM_RUN, 0 when none */
+	pid_t tid;
+
+	struct kvm_vcpu_arch arch;
+};
+
+/* --- Core services for the architecture -------------------------------- */
+
+void kvm_get_kvm(struct kvm *kvm);
+void kvm_put_kvm(struct kvm *kvm);
+
+/* Caller holds rcu_read_lock(). */
+struct kvm_memslots *kvm_memslots(struct kvm *kvm, int as_id);
+struct kvm_memory_slot *kvm_memslots_find(struct kvm_memslots *slots, gfn_t gfn);
+
+/*
+ * Host address of guest-physical page gfn in address space as_id, or NULL
+ * when no slot backs it (the access becomes MMIO).  Caller holds
+ * rcu_read_lock() for as long as it uses the pointer.  With write, the page
+ * is marked dirty when its slot logs dirty pages, and NULL is returned for
+ * read-only slots.
+ */
+void *kvm_gfn_to_hva(struct kvm *kvm, int as_id, gfn_t gfn, bool write);
+void kvm_mark_page_dirty(struct kvm *kvm, int as_id, gfn_t gfn);
+
+/* Read/write guest-physical memory on the guest's behalf (takes RCU). */
+int kvm_read_guest(struct kvm *kvm, int as_id, gpa_t gpa, void *data, size_t len);
+int kvm_write_guest(struct kvm *kvm, int as_id, gpa_t gpa, const void *data, size_t len);
+
+/* Make a vCPU leave the guest soon (kvm_vcpu_kick). */
+void kvm_vcpu_kick(struct kvm_vcpu *vcpu);
+
+/*
+ * Fault-safe copies between skvm and client memory: 0, or -EFAULT when any
+ * byte of the client range is not accessible.  Never crash on a bad pointer.
+ */
+int copy_from_user(void *dst, const void *user_src, size_t len);
+int copy_to_user(void *user_dst, const void *src, size_t len);
+
+/* --- Hooks the architecture provides ----------------------------------- */
+
+int kvm_arch_init_vm(struct kvm *kvm, unsigned long type);
+void kvm_arch_destroy_vm(struct kvm *kvm);
+int kvm_arch_check_extension(struct kvm *kvm, long ext);	/* kvm may be NULL */
+long kvm_arch_dev_ioctl(unsigned int ioctl, void *argp);
+long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void *argp);
+int kvm_arch_vm_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap);
+
+int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id);
+int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu);
+void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu);
+long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, void *argp);
+int kvm_arch_vcpu_enable_cap(struct kvm_vcpu *vcpu, struct kvm_enable_cap *cap);
+
+/*
+ * Run the guest on the calling thread until an exit to user space: return
+ * 0 with run->exit_reason set, or a negative errno (-EINTR when kicked by a
+ * signal, with exit_reason KVM_EXIT_INTR).
+ */
+int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu);
+
+/* A memslot update was published (generation already bumped). */
+void kvm_arch_memslots_updated(struct kvm *kvm, uint64_t gen);
+
+#endif /* SKVM_KVM_HOST_H */
