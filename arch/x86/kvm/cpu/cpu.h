@@ -219,4 +219,11 @@ void x86_cpu_complete_mmio(struct x86_cpu *cpu, const uint8_t data[8]);
 int x86_cpu_translate(struct x86_cpu *cpu, uint64_t la, uint64_t *gpa,
 		      bool *writeable, bool *user);
 
+/*
+ * CPUID bits the engine implements, for KVM_GET_SUPPORTED_CPUID: fills out
+ * (eax, ebx, ecx, edx) and returns true for an implemented leaf/subleaf,
+ * false otherwise.  Advertise nothing the engine does not execute.
+ */
+bool x86_cpu_implemented_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+
 #endif /* SKVM_X86_CPU_H */
