@@ -141,6 +141,12 @@ struct kvm_vcpu {
 	 * vCPU leave the guest at the next instruction-block boundary.
 	 */
 	atomic_bool kick;
+	/*
+	 * A signal unblocked by KVM_SET_SIGNAL_MASK arrived while in KVM_RUN:
+	 * KVM_RUN returns -EINTR with KVM_EXIT_INTR (kick is set too).  A kick
+	 * without it (a memslot update, a request) only re-enters the guest.
+	 */
+	atomic_bool signal_pending;
 	_Atomic(pthread_t) thread;	/* thread in KVM_RUN, 0 when none */
 	pid_t tid;
 
