@@ -58,10 +58,16 @@ int kvm_file_create(const char *name, size_t size, int flags,
 		    struct kvm_file **filep);
 
 /*
- * Map the object's memfd into skvm (for kvm_run, the stats data ...),
- * through a description of our own, so that the client's close still
- * releases the object.  Returns the mapping or NULL.
+ * Map the object's memfd (fd, just returned by kvm_file_create) into skvm
+ * (for kvm_run, the stats data ...), through a description of our own, so
+ * that the client's close still releases the object.  Returns the mapping
+ * or NULL.
  */
-void *kvm_file_map(struct kvm_file *f, size_t size);
+void *kvm_file_map(struct kvm_file *f, int fd, size_t size);
+
+/* A reference to the object behind fd, or NULL when fd is not ours. */
+struct kvm_file *kvm_file_get(int fd);
+/* Drop it; the last reference calls release() and frees f. */
+void kvm_file_put(struct kvm_file *f);
 
 #endif /* SKVM_KVM_FILE_H */

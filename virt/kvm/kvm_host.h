@@ -114,6 +114,7 @@ struct kvm {
 	bool created_vcpus_locked;	/* a vCPU exists: some caps frozen */
 
 	uint32_t manual_dirty_log_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
+	uint32_t dirty_ring_size;	/* bytes per vCPU; 0 when rings are off */
 
 	struct kvm_arch arch;
 };

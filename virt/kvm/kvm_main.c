@@ -1,0 +1,800 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kvm_main.c - the architecture-independent KVM core: the system, VM and
+ * vCPU objects, their ioctl dispatch, capabilities and memslots.
+ *
+ * Errors are negative errnos; each ioctl validates its input as the kernel
+ * does (Documentation/virt/kvm/api.rst) so that clients see KVM's errno.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <urcu-bp.h>
+
+#include "kvm_file.h"
+#include "kvm_host.h"
+
+/* TASK_SIZE_MAX of x86-64 with 4-level paging: highest user address + 1. */
+#define USER_ADDR_LIMIT 0x00007ffffffff000ULL
+
+/* The size KVM_GET_VCPU_MMAP_SIZE reports: kvm_run, PIO page, MMIO ring. */
+#define VCPU_MMAP_SIZE ((KVM_COALESCED_MMIO_PAGE_OFFSET + 1) * PAGE_SIZE)
+/* The vCPU memfd also holds the dirty ring from KVM_DIRTY_LOG_PAGE_OFFSET. */
+#define VCPU_FILE_SIZE (KVM_DIRTY_LOG_PAGE_OFFSET * PAGE_SIZE)
+
+/* The vCPU whose KVM_RUN runs on this thread, for signal kicks. */
+static __thread struct kvm_vcpu *current_vcpu;
+
+/* --- Memslots ----------------------------------------------------------- */
+
+struct kvm_memslots *kvm_memslots(struct kvm *kvm, int as_id)
+{
+	return rcu_dereference(kvm->memslots[as_id]);
+}
+
+struct kvm_memory_slot *kvm_memslots_find(struct kvm_memslots *slots, gfn_t gfn)
+{
+	int lo = 0, hi = slots ? slots->nr - 1 : -1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		struct kvm_memory_slot *s = &slots->slots[mid];
+
+		if (gfn < s->base_gfn)
+			hi = mid - 1;
+		else if (gfn >= s->base_gfn + s->npages)
+			lo = mid + 1;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+static void slot_mark_dirty(struct kvm_memory_slot *s, gfn_t gfn)
+{
+	uint64_t rel = gfn - s->base_gfn;
+	unsigned long bit = 1UL << (rel % (8 * sizeof(long)));
+
+	atomic_fetch_or(&s->dirty_bitmap[rel / (8 * sizeof(long))], bit);
+}
+
+void *kvm_gfn_to_hva(struct kvm *kvm, int as_id, gfn_t gfn, bool write)
+{
+	struct kvm_memory_slot *s;
+
+	if (as_id < 0 || as_id >= KVM_ADDRESS_SPACE_NUM)
+		return NULL;
+	s = kvm_memslots_find(kvm_memslots(kvm, as_id), gfn);
+	if (!s || (write && (s->flags & KVM_MEM_READONLY)))
+		return NULL;
+	if (write && s->dirty_bitmap)
+		slot_mark_dirty(s, gfn);
+	return (void *)(uintptr_t)(s->userspace_addr +
+				   ((gfn - s->base_gfn) << PAGE_SHIFT));
+}
+
+void kvm_mark_page_dirty(struct kvm *kvm, int as_id, gfn_t gfn)
+{
+	struct kvm_memory_slot *s;
+
+	rcu_read_lock();
+	s = kvm_memslots_find(kvm_memslots(kvm, as_id), gfn);
+	if (s && s->dirty_bitmap)
+		slot_mark_dirty(s, gfn);
+	rcu_read_unlock();
+}
+
+static int kvm_rw_guest(struct kvm *kvm, int as_id, gpa_t gpa, void *data,
+			size_t len, bool write)
+{
+	int r = 0;
+
+	rcu_read_lock();
+	while (len) {
+		size_t off = gpa & (PAGE_SIZE - 1);
+		size_t n = PAGE_SIZE - off < len ? PAGE_SIZE - off : len;
+		uint8_t *hva = kvm_gfn_to_hva(kvm, as_id, gpa >> PAGE_SHIFT, write);
+
+		if (!hva) {
+			r = -EFAULT;
+			break;
+		}
+		if (write)
+			memcpy(hva + off, data, n);
+		else
+			memcpy(data, hva + off, n);
+		gpa += n;
+		data = (uint8_t *)data + n;
+		len -= n;
+	}
+	rcu_read_unlock();
+	return r;
+}
+
+int kvm_read_guest(struct kvm *kvm, int as_id, gpa_t gpa, void *data, size_t len)
+{
+	return kvm_rw_guest(kvm, as_id, gpa, data, len, false);
+}
+
+int kvm_write_guest(struct kvm *kvm, int as_id, gpa_t gpa, const void *data,
+		    size_t len)
+{
+	return kvm_rw_guest(kvm, as_id, gpa, (void *)data, len, true);
+}
+
+static size_t dirty_bitmap_bytes(uint64_t npages)
+{
+	return (npages + 63) / 64 * 8;
+}
+
+/*
+ * Publish a new array for one address space and wait until no vCPU can
+ * still use the old one (the engine drops its TLB on the generation bump).
+ */
+static void memslots_publish(struct kvm *kvm, int as_id,
+			     struct kvm_memslots *new)
+{
+	struct kvm_memslots *old = kvm->memslots[as_id];
+	int n = atomic_load(&kvm->online_vcpus);
+
+	new->generation = atomic_fetch_add(&kvm->memslots_generation, 1) + 1;
+	rcu_assign_pointer(kvm->memslots[as_id], new);
+	kvm_arch_memslots_updated(kvm, new->generation);
+	for (int i = 0; i < n; i++)
+		kvm_vcpu_kick(kvm->vcpus[i]);
+	synchronize_rcu();
+	if (old) {
+		free(old->slots);
+		free(old);
+	}
+}
+
+enum kvm_mr_change { KVM_MR_CREATE, KVM_MR_DELETE, KVM_MR_MOVE, KVM_MR_FLAGS_ONLY };
+
+static int slot_cmp(const void *a, const void *b)
+{
+	const struct kvm_memory_slot *x = a, *y = b;
+
+	return x->base_gfn < y->base_gfn ? -1 : x->base_gfn > y->base_gfn;
+}
+
+/* Caller holds slots_lock. */
+static int kvm_set_memslot(struct kvm *kvm, const struct kvm_memory_slot *old,
+			   const struct kvm_memory_slot *new_slot,
+			   enum kvm_mr_change change)
+{
+	struct kvm_memslots *cur = kvm->memslots[new_slot->as_id];
+	struct kvm_memslots *ns = calloc(1, sizeof(*ns));
+	_Atomic(unsigned long) *free_bitmap = NULL;
+	int nr = cur ? cur->nr : 0, j = 0;
+
+	if (!ns)
+		return -ENOMEM;
+	ns->slots = calloc((size_t)nr + 1, sizeof(*ns->slots));
+	if (!ns->slots) {
+		free(ns);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < nr; i++) {
+		if (old && cur->slots[i].id == old->id)
+			continue;
+		ns->slots[j++] = cur->slots[i];
+	}
+	if (change != KVM_MR_DELETE)
+		ns->slots[j++] = *new_slot;
+	ns->nr = j;
+	qsort(ns->slots, (size_t)ns->nr, sizeof(*ns->slots), slot_cmp);
+	if (old && old->dirty_bitmap &&
+	    (change == KVM_MR_DELETE || !new_slot->dirty_bitmap))
+		free_bitmap = old->dirty_bitmap;
+	memslots_publish(kvm, new_slot->as_id, ns);
+	free((void *)free_bitmap);
+	return 0;
+}
+
+static bool memslot_overlaps(struct kvm_memslots *slots, int id, gfn_t start,
+			     gfn_t end)
+{
+	for (int i = 0; slots && i < slots->nr; i++) {
+		const struct kvm_memory_slot *s = &slots->slots[i];
+
+		if (s->id == id)
+			continue;
+		if (start < s->base_gfn + s->npages && s->base_gfn < end)
+			return true;
+	}
+	return false;
+}
+
+static const struct kvm_memory_slot *memslot_by_id(struct kvm_memslots *slots,
+						    int id)
+{
+	for (int i = 0; slots && i < slots->nr; i++)
+		if (slots->slots[i].id == id)
+			return &slots->slots[i];
+	return NULL;
+}
+
+static int check_memory_region_flags(struct kvm *kvm,
+				     const struct kvm_userspace_memory_region2 *mem)
+{
+	uint32_t valid = KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY;
+
+	return (mem->flags & ~valid) ? -EINVAL : 0;
+}
+
+/* The order of checks is KVM's, so that a bad call gets KVM's errno. */
+static int kvm_set_memory_region(struct kvm *kvm,
+				 const struct kvm_userspace_memory_region2 *mem)
+{
+	struct kvm_memory_slot new_slot = { 0 };
+	const struct kvm_memory_slot *old;
+	enum kvm_mr_change change;
+	int as_id = mem->slot >> 16, id = (uint16_t)mem->slot, r;
+	gfn_t base_gfn;
+	uint64_t npages;
+
+	r = check_memory_region_flags(kvm, mem);
+	if (r)
+		return r;
+	if (mem->memory_size & (PAGE_SIZE - 1))
+		return -EINVAL;
+	if (mem->guest_phys_addr & (PAGE_SIZE - 1))
+		return -EINVAL;
+	if ((mem->userspace_addr & (PAGE_SIZE - 1)) ||
+	    mem->userspace_addr > USER_ADDR_LIMIT ||
+	    mem->memory_size > USER_ADDR_LIMIT - mem->userspace_addr)
+		return -EINVAL;
+	if (as_id >= KVM_ADDRESS_SPACE_NUM || id >= KVM_MEM_SLOTS_NUM)
+		return -EINVAL;
+	if (mem->guest_phys_addr + mem->memory_size < mem->guest_phys_addr)
+		return -EINVAL;
+	if ((mem->memory_size >> PAGE_SHIFT) > KVM_MAX_MEMSLOT_PAGES)
+		return -EINVAL;
+
+	old = memslot_by_id(kvm->memslots[as_id], id);
+	if (!mem->memory_size) {
+		if (!old)
+			return -EINVAL;
+		return kvm_set_memslot(kvm, old, old, KVM_MR_DELETE);
+	}
+
+	base_gfn = mem->guest_phys_addr >> PAGE_SHIFT;
+	npages = mem->memory_size >> PAGE_SHIFT;
+	if (!old) {
+		change = KVM_MR_CREATE;
+	} else {
+		if (mem->userspace_addr != old->userspace_addr ||
+		    npages != old->npages ||
+		    ((mem->flags ^ old->flags) & KVM_MEM_READONLY))
+			return -EINVAL;
+		if (base_gfn != old->base_gfn)
+			change = KVM_MR_MOVE;
+		else if (mem->flags != old->flags)
+			change = KVM_MR_FLAGS_ONLY;
+		else
+			return 0;
+	}
+	if ((change == KVM_MR_CREATE || change == KVM_MR_MOVE) &&
+	    memslot_overlaps(kvm->memslots[as_id], id, base_gfn, base_gfn + npages))
+		return -EEXIST;
+
+	new_slot.base_gfn = base_gfn;
+	new_slot.npages = npages;
+	new_slot.userspace_addr = mem->userspace_addr;
+	new_slot.flags = mem->flags;
+	new_slot.id = (uint16_t)id;
+	new_slot.as_id = (uint16_t)as_id;
+	new_slot.gmem_fd = -1;
+	if (mem->flags & KVM_MEM_LOG_DIRTY_PAGES) {
+		if (old && old->dirty_bitmap) {
+			new_slot.dirty_bitmap = old->dirty_bitmap;
+		} else {
+			new_slot.dirty_bitmap = calloc(1, dirty_bitmap_bytes(npages));
+			if (!new_slot.dirty_bitmap)
+				return -ENOMEM;
+			if (kvm->manual_dirty_log_protect & KVM_DIRTY_LOG_INITIALLY_SET)
+				memset((void *)new_slot.dirty_bitmap, 0xff,
+				       dirty_bitmap_bytes(npages));
+		}
+	}
+	r = kvm_set_memslot(kvm, old, &new_slot, change);
+	if (r && new_slot.dirty_bitmap && (!old || !old->dirty_bitmap))
+		free((void *)new_slot.dirty_bitmap);
+	return r;
+}
+
+static int kvm_vm_ioctl_set_memory_region(struct kvm *kvm,
+					  struct kvm_userspace_memory_region2 *mem)
+{
+	int r;
+
+	if ((uint16_t)mem->slot >= KVM_USER_MEM_SLOTS)
+		return -EINVAL;
+	pthread_mutex_lock(&kvm->slots_lock);
+	r = kvm_set_memory_region(kvm, mem);
+	pthread_mutex_unlock(&kvm->slots_lock);
+	return r;
+}
+
+/* KVM_GET_DIRTY_LOG: copy the slot's bitmap out and clear it. */
+static int kvm_vm_ioctl_get_dirty_log(struct kvm *kvm, struct kvm_dirty_log *log)
+{
+	const struct kvm_memory_slot *s;
+	int as_id = log->slot >> 16, id = (uint16_t)log->slot, r = 0;
+	size_t words, bytes;
+	unsigned long *buf;
+
+	if (as_id >= KVM_ADDRESS_SPACE_NUM || id >= KVM_USER_MEM_SLOTS)
+		return -EINVAL;
+	pthread_mutex_lock(&kvm->slots_lock);
+	s = memslot_by_id(kvm->memslots[as_id], id);
+	if (!s || !s->dirty_bitmap) {
+		r = -ENOENT;
+		goto out;
+	}
+	bytes = dirty_bitmap_bytes(s->npages);
+	words = bytes / sizeof(long);
+	buf = malloc(bytes);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < words; i++) {
+		if (kvm->manual_dirty_log_protect)
+			buf[i] = atomic_load(&s->dirty_bitmap[i]);
+		else
+			buf[i] = atomic_exchange(&s->dirty_bitmap[i], 0);
+	}
+	/*
+	 * Re-arm logging: vCPUs drop the writable TLB entries through which
+	 * they wrote without logging (KVM write-protects the pages instead).
+	 */
+	if (!kvm->manual_dirty_log_protect) {
+		int n = atomic_load(&kvm->online_vcpus);
+
+		atomic_fetch_add(&kvm->memslots_generation, 1);
+		for (int i = 0; i < n; i++)
+			kvm_vcpu_kick(kvm->vcpus[i]);
+	}
+	r = copy_to_user(log->dirty_bitmap, buf, bytes);
+	free(buf);
+out:
+	pthread_mutex_unlock(&kvm->slots_lock);
+	return r;
+}
+
+/* --- Capabilities ------------------------------------------------------- */
+
+static long kvm_check_extension(struct kvm *kvm, long ext)
+{
+	switch (ext) {
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_USER_MEMORY2:
+	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
+	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	case KVM_CAP_CHECK_EXTENSION_VM:
+	case KVM_CAP_ENABLE_CAP_VM:
+	case KVM_CAP_SYNC_MMU:		/* we access guest RAM by its hva */
+	case KVM_CAP_READONLY_MEM:
+	case KVM_CAP_IMMEDIATE_EXIT:
+		return 1;
+	case KVM_CAP_NR_MEMSLOTS:
+		return KVM_USER_MEM_SLOTS;
+	case KVM_CAP_MULTI_ADDRESS_SPACE:
+		return KVM_ADDRESS_SPACE_NUM;
+	case KVM_CAP_NR_VCPUS: {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		return n < KVM_MAX_VCPUS ? n : KVM_MAX_VCPUS;
+	}
+	case KVM_CAP_MAX_VCPUS:
+		return KVM_MAX_VCPUS;
+	case KVM_CAP_MAX_VCPU_ID:
+		return KVM_MAX_VCPU_IDS;
+	default:
+		return kvm_arch_check_extension(kvm, ext);
+	}
+}
+
+/* --- vCPUs -------------------------------------------------------------- */
+
+void kvm_vcpu_kick(struct kvm_vcpu *vcpu)
+{
+	if (vcpu)
+		atomic_store(&vcpu->kick, true);
+}
+
+void kvm_signal_kick_current(int sig)
+{
+	struct kvm_vcpu *vcpu = current_vcpu;
+
+	(void)sig;
+	if (vcpu) {
+		atomic_store(&vcpu->signal_pending, true);
+		atomic_store(&vcpu->kick, true);
+	}
+}
+
+static void kvm_vcpu_destroy(struct kvm_vcpu *vcpu)
+{
+	kvm_arch_vcpu_destroy(vcpu);
+	if (vcpu->run)
+		munmap(vcpu->run, VCPU_FILE_SIZE);
+	pthread_mutex_destroy(&vcpu->mutex);
+	free(vcpu);
+}
+
+static void kvm_vcpu_release(struct kvm_file *f)
+{
+	struct kvm_vcpu *vcpu = f->obj;
+
+	kvm_put_kvm(vcpu->kvm);
+}
+
+static long kvm_vm_ioctl_create_vcpu(struct kvm *kvm, unsigned long id)
+{
+	struct kvm_vcpu *vcpu;
+	char name[32];
+	int r, fd, idx;
+
+	if (id >= KVM_MAX_VCPU_IDS)
+		return -EINVAL;
+	pthread_mutex_lock(&kvm->lock);
+	if (atomic_load(&kvm->online_vcpus) >= KVM_MAX_VCPUS) {
+		r = -EINVAL;
+		goto out_unlock;
+	}
+	if (kvm->max_vcpu_ids && id >= kvm->max_vcpu_ids) {
+		r = -EINVAL;
+		goto out_unlock;
+	}
+	r = kvm_arch_vcpu_precreate(kvm, (unsigned int)id);
+	if (r)
+		goto out_unlock;
+	idx = atomic_load(&kvm->online_vcpus);
+	for (int i = 0; i < idx; i++) {
+		if (kvm->vcpus[i]->vcpu_id == (int)id) {
+			r = -EEXIST;
+			goto out_unlock;
+		}
+	}
+	vcpu = calloc(1, sizeof(*vcpu));
+	if (!vcpu) {
+		r = -ENOMEM;
+		goto out_unlock;
+	}
+	vcpu->kvm = kvm;
+	vcpu->vcpu_id = (int)id;
+	vcpu->vcpu_idx = idx;
+	vcpu->mmap_size = VCPU_MMAP_SIZE;
+	pthread_mutex_init(&vcpu->mutex, NULL);
+
+	snprintf(name, sizeof(name), "kvm-vcpu:%lu", id);
+	fd = kvm_file_create(name, VCPU_FILE_SIZE, O_CLOEXEC, KVM_FILE_VCPU,
+			     vcpu, kvm_vcpu_release, &vcpu->file);
+	if (fd < 0) {
+		r = fd;
+		goto out_free;
+	}
+	vcpu->run = kvm_file_map(vcpu->file, fd, VCPU_FILE_SIZE);
+	if (!vcpu->run) {
+		r = -ENOMEM;
+		goto out_close;
+	}
+	r = kvm_arch_vcpu_create(vcpu);
+	if (r)
+		goto out_unmap;
+	kvm_get_kvm(kvm);	/* the vCPU file's reference */
+	kvm->vcpus[idx] = vcpu;
+	atomic_store(&kvm->online_vcpus, idx + 1);
+	kvm->created_vcpus_locked = true;
+	pthread_mutex_unlock(&kvm->lock);
+	return fd;
+
+out_unmap:
+	munmap(vcpu->run, VCPU_FILE_SIZE);
+	vcpu->run = NULL;
+out_close:
+	/* The file's release sees a vCPU without a VM reference: detach. */
+	vcpu->file->release = NULL;
+	vcpu->file->obj = NULL;
+	close(fd);
+	pthread_mutex_destroy(&vcpu->mutex);
+	free(vcpu);
+	goto out_unlock;
+out_free:
+	pthread_mutex_destroy(&vcpu->mutex);
+	free(vcpu);
+out_unlock:
+	pthread_mutex_unlock(&kvm->lock);
+	return r;
+}
+
+static long kvm_vcpu_ioctl_set_sigmask(struct kvm_vcpu *vcpu, void *argp)
+{
+	struct kvm_signal_mask hdr;
+	uint64_t bits;
+
+	if (!argp) {
+		vcpu->sigset_active = false;
+		return 0;
+	}
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.len != sizeof(bits))	/* the kernel's sigset_t */
+		return -EINVAL;
+	if (copy_from_user(&bits, (uint8_t *)argp + sizeof(hdr), sizeof(bits)))
+		return -EFAULT;
+	sigemptyset(&vcpu->sigset);
+	for (int sig = 1; sig <= 64; sig++)
+		if ((bits >> (sig - 1)) & 1 && sig != SIGKILL && sig != SIGSTOP)
+			sigaddset(&vcpu->sigset, sig);
+	vcpu->sigset_active = true;
+	return 0;
+}
+
+static long kvm_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
+{
+	sigset_t old;
+	long r;
+
+	vcpu->tid = (pid_t)syscall(SYS_gettid);
+	atomic_store(&vcpu->thread, pthread_self());
+	current_vcpu = vcpu;
+	if (vcpu->sigset_active)
+		pthread_sigmask(SIG_SETMASK, &vcpu->sigset, &old);
+	r = kvm_arch_vcpu_ioctl_run(vcpu);
+	if (vcpu->sigset_active)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	current_vcpu = NULL;
+	atomic_store(&vcpu->thread, (pthread_t)0);
+	return r;
+}
+
+static long kvm_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl, void *argp)
+{
+	long r;
+
+	if (vcpu->kvm->owner_pid != getpid())
+		return -EIO;
+	if (_IOC_TYPE(ioctl) != KVMIO)
+		return -EINVAL;
+	pthread_mutex_lock(&vcpu->mutex);
+	switch (ioctl) {
+	case KVM_RUN:
+		r = argp ? -EINVAL : kvm_vcpu_ioctl_run(vcpu);
+		break;
+	case KVM_SET_SIGNAL_MASK:
+		r = kvm_vcpu_ioctl_set_sigmask(vcpu, argp);
+		break;
+	default:
+		r = kvm_arch_vcpu_ioctl(vcpu, (unsigned int)ioctl, argp);
+		break;
+	}
+	pthread_mutex_unlock(&vcpu->mutex);
+	return r;
+}
+
+/* --- VMs ---------------------------------------------------------------- */
+
+void kvm_get_kvm(struct kvm *kvm)
+{
+	atomic_fetch_add(&kvm->users_count, 1);
+}
+
+static void kvm_destroy_vm(struct kvm *kvm)
+{
+	int n = atomic_load(&kvm->online_vcpus);
+
+	for (int i = 0; i < n; i++)
+		kvm_vcpu_destroy(kvm->vcpus[i]);
+	for (int as = 0; as < KVM_ADDRESS_SPACE_NUM; as++) {
+		struct kvm_memslots *s = kvm->memslots[as];
+
+		for (int i = 0; s && i < s->nr; i++)
+			free((void *)s->slots[i].dirty_bitmap);
+		if (s)
+			free(s->slots);
+		free(s);
+	}
+	kvm_arch_destroy_vm(kvm);
+	free(kvm->vcpus);
+	pthread_mutex_destroy(&kvm->lock);
+	pthread_mutex_destroy(&kvm->slots_lock);
+	free(kvm);
+}
+
+void kvm_put_kvm(struct kvm *kvm)
+{
+	if (atomic_fetch_sub(&kvm->users_count, 1) == 1)
+		kvm_destroy_vm(kvm);
+}
+
+static void kvm_vm_release(struct kvm_file *f)
+{
+	kvm_put_kvm(f->obj);
+}
+
+static int kvm_vm_ioctl_enable_cap_generic(struct kvm *kvm,
+					   struct kvm_enable_cap *cap)
+{
+	int r;
+
+	switch (cap->cap) {
+	case KVM_CAP_MAX_VCPU_ID:
+		if (cap->args[0] > KVM_MAX_VCPU_IDS)
+			return -EINVAL;
+		pthread_mutex_lock(&kvm->lock);
+		r = 0;
+		if (!kvm->max_vcpu_ids)
+			kvm->max_vcpu_ids = (uint32_t)cap->args[0];
+		else if (kvm->max_vcpu_ids != cap->args[0])
+			r = -EINVAL;
+		pthread_mutex_unlock(&kvm->lock);
+		return r;
+	default:
+		return kvm_arch_vm_enable_cap(kvm, cap);
+	}
+}
+
+static long kvm_vm_ioctl(struct kvm *kvm, unsigned long ioctl, void *argp)
+{
+	struct kvm_userspace_memory_region2 mem2;
+	struct kvm_enable_cap cap;
+	struct kvm_dirty_log log;
+
+	if (kvm->owner_pid != getpid())
+		return -EIO;
+	switch (ioctl) {
+	case KVM_CREATE_VCPU:
+		return kvm_vm_ioctl_create_vcpu(kvm, (unsigned long)argp);
+	case KVM_CHECK_EXTENSION:
+		return kvm_check_extension(kvm, (long)argp);
+	case KVM_ENABLE_CAP:
+		if (copy_from_user(&cap, argp, sizeof(cap)))
+			return -EFAULT;
+		return kvm_vm_ioctl_enable_cap_generic(kvm, &cap);
+	case KVM_SET_USER_MEMORY_REGION:
+		memset(&mem2, 0, sizeof(mem2));
+		if (copy_from_user(&mem2, argp,
+				   sizeof(struct kvm_userspace_memory_region)))
+			return -EFAULT;
+		return kvm_vm_ioctl_set_memory_region(kvm, &mem2);
+	case KVM_SET_USER_MEMORY_REGION2:
+		if (copy_from_user(&mem2, argp, sizeof(mem2)))
+			return -EFAULT;
+		return kvm_vm_ioctl_set_memory_region(kvm, &mem2);
+	case KVM_GET_DIRTY_LOG:
+		if (copy_from_user(&log, argp, sizeof(log)))
+			return -EFAULT;
+		return kvm_vm_ioctl_get_dirty_log(kvm, &log);
+	default:
+		return kvm_arch_vm_ioctl(kvm, (unsigned int)ioctl, argp);
+	}
+}
+
+static long kvm_dev_ioctl_create_vm(unsigned long type)
+{
+	struct kvm_file *f;
+	struct kvm *kvm = calloc(1, sizeof(*kvm));
+	int r, fd;
+
+	if (!kvm)
+		return -ENOMEM;
+	kvm->vcpus = calloc(KVM_MAX_VCPUS, sizeof(*kvm->vcpus));
+	if (!kvm->vcpus) {
+		free(kvm);
+		return -ENOMEM;
+	}
+	atomic_init(&kvm->users_count, 1);
+	kvm->owner_pid = getpid();
+	kvm->type = type;
+	pthread_mutex_init(&kvm->lock, NULL);
+	pthread_mutex_init(&kvm->slots_lock, NULL);
+	r = kvm_arch_init_vm(kvm, type);
+	if (r) {
+		pthread_mutex_destroy(&kvm->lock);
+		pthread_mutex_destroy(&kvm->slots_lock);
+		free(kvm->vcpus);
+		free(kvm);
+		return r;
+	}
+	fd = kvm_file_create("kvm-vm", 0, O_CLOEXEC, KVM_FILE_VM, kvm,
+			     kvm_vm_release, &f);
+	if (fd < 0)
+		kvm_put_kvm(kvm);
+	return fd;
+}
+
+/* --- The system fd (/dev/kvm) ------------------------------------------- */
+
+static long kvm_dev_ioctl(unsigned long ioctl, void *argp)
+{
+	switch (ioctl) {
+	case KVM_GET_API_VERSION:
+		return argp ? -EINVAL : KVM_API_VERSION_NR;
+	case KVM_CREATE_VM:
+		return kvm_dev_ioctl_create_vm((unsigned long)argp);
+	case KVM_CHECK_EXTENSION:
+		return kvm_check_extension(NULL, (long)argp);
+	case KVM_GET_VCPU_MMAP_SIZE:
+		return argp ? -EINVAL : (long)VCPU_MMAP_SIZE;
+	case KVM_TRACE_ENABLE:
+	case KVM_TRACE_PAUSE:
+	case KVM_TRACE_DISABLE:
+		return -EOPNOTSUPP;
+	default:
+		return kvm_arch_dev_ioctl((unsigned int)ioctl, argp);
+	}
+}
+
+int kvm_dev_open(int flags)
+{
+	struct kvm_file *f;
+
+	return kvm_file_create("kvm", 0, flags & O_CLOEXEC, KVM_FILE_SYSTEM,
+			       NULL, NULL, &f);
+}
+
+/* --- Dispatch from the front -------------------------------------------- */
+
+int kvm_fd_ioctl(int fd, unsigned long request, void *arg, long *ret)
+{
+	struct kvm_file *f = kvm_file_get(fd);
+
+	if (!f)
+		return 0;
+	switch (f->kind) {
+	case KVM_FILE_SYSTEM:
+		*ret = kvm_dev_ioctl(request, arg);
+		break;
+	case KVM_FILE_VM:
+		*ret = kvm_vm_ioctl(f->obj, request, arg);
+		break;
+	case KVM_FILE_VCPU:
+		*ret = f->obj ? kvm_vcpu_ioctl(f->obj, request, arg) : -EIO;
+		break;
+	default:
+		*ret = -ENOTTY;
+		break;
+	}
+	kvm_file_put(f);
+	return 1;
+}
+
+int kvm_fd_mmap_check(int fd, size_t len, int prot, int flags, off_t off)
+{
+	struct kvm_file *f = kvm_file_get(fd);
+	int r = 0;
+
+	if (!f)
+		return 1;
+	switch (f->kind) {
+	case KVM_FILE_VCPU: {
+		struct kvm_vcpu *vcpu = f->obj;
+		uint64_t ring_first = KVM_DIRTY_LOG_PAGE_OFFSET;
+		uint64_t ring_end = ring_first +
+			(vcpu ? vcpu->kvm->dirty_ring_size : 0) / PAGE_SIZE;
+		uint64_t first = (uint64_t)off / PAGE_SIZE;
+		uint64_t last = ((uint64_t)off + (len ? len : 1) - 1) / PAGE_SIZE;
+		bool in_ring = (first >= ring_first && first < ring_end) ||
+			       (last >= ring_first && last < ring_end);
+
+		/* Only the dirty ring refuses private or executable maps. */
+		if (in_ring && ((prot & PROT_EXEC) || !(flags & MAP_SHARED)))
+			r = -EINVAL;
+		break;
+	}
+	default:
+		r = -ENODEV;	/* the system, VM and stats files have no mmap */
+		break;
+	}
+	kvm_file_put(f);
+	return r;
+}
