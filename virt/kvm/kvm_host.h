@@ -158,6 +158,8 @@ struct kvm_vcpu {
 
 void kvm_get_kvm(struct kvm *kvm);
 void kvm_put_kvm(struct kvm *kvm);
+/* VMs alive in this process (created and not yet destroyed). */
+int kvm_nr_live_vms(void);
 
 /* Caller holds rcu_read_lock(). */
 struct kvm_memslots *kvm_memslots(struct kvm *kvm, int as_id);

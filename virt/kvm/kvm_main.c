@@ -30,6 +30,13 @@
 /* The vCPU whose KVM_RUN runs on this thread, for signal kicks. */
 static __thread struct kvm_vcpu *current_vcpu;
 
+static atomic_int live_vms;
+
+int kvm_nr_live_vms(void)
+{
+	return atomic_load(&live_vms);
+}
+
 /* --- Memslots ----------------------------------------------------------- */
 
 struct kvm_memslots *kvm_memslots(struct kvm *kvm, int as_id)
@@ -608,6 +615,7 @@ static void kvm_destroy_vm(struct kvm *kvm)
 	pthread_mutex_destroy(&kvm->lock);
 	pthread_mutex_destroy(&kvm->slots_lock);
 	free(kvm);
+	atomic_fetch_sub(&live_vms, 1);
 }
 
 void kvm_put_kvm(struct kvm *kvm)
@@ -705,6 +713,7 @@ static long kvm_dev_ioctl_create_vm(unsigned long type)
 		free(kvm);
 		return r;
 	}
+	atomic_fetch_add(&live_vms, 1);
 	fd = kvm_file_create("kvm-vm", 0, O_CLOEXEC, KVM_FILE_VM, kvm,
 			     kvm_vm_release, &f);
 	if (fd < 0)

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of virt/kvm/kvm_main.c and kvm_file.c through the direct API:
+ * system ioctls, capabilities, memslot validation (one row per case, with
+ * KVM's errno), vCPU creation, and object lifetimes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <linux/kvm.h>
+
+#include "skvm.h"
+#include "kvm_file.h"
+#include "kvm_host.h"
+
+#define MB (1UL << 20)
+
+static int sys_fd(void)
+{
+	int fd = skvm_open(O_RDWR | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static int new_vm(int kvm)
+{
+	int vm = skvm_ioctl(kvm, KVM_CREATE_VM, 0);
+
+	assert_true(vm >= 0);
+	return vm;
+}
+
+/* Releases happen on the watcher thread: wait a little for them. */
+static int wait_live_vms(int want)
+{
+	for (int i = 0; i < 200 && kvm_nr_live_vms() != want; i++)
+		usleep(5000);
+	return kvm_nr_live_vms();
+}
+
+static void test_api_version(void **state)
+{
+	int kvm = sys_fd();
+
+	assert_int_equal(skvm_ioctl(kvm, KVM_GET_API_VERSION, 0), 12);
+	assert_int_equal(skvm_ioctl(kvm, KVM_GET_API_VERSION, 1), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(skvm_ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), 3 * 4096);
+	close(kvm);
+}
+
+static void test_create_vm_types(void **state)
+{
+	int kvm = sys_fd();
+	int vm = skvm_ioctl(kvm, KVM_CREATE_VM, 0);
+
+	assert_true(vm >= 0);
+	assert_int_equal(fcntl(vm, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	assert_int_equal(skvm_ioctl(kvm, KVM_CREATE_VM, 99), -1);
+	assert_int_equal(errno, EINVAL);
+	close(vm);
+	close(kvm);
+}
+
+struct cap_row {
+	long cap;
+	int want;	/* -1: just nonzero */
+};
+
+static void test_check_extension(void **state)
+{
+	static const struct cap_row rows[] = {
+		{ KVM_CAP_USER_MEMORY, 1 },
+		{ KVM_CAP_NR_MEMSLOTS, KVM_USER_MEM_SLOTS },
+		{ KVM_CAP_MULTI_ADDRESS_SPACE, 2 },
+		{ KVM_CAP_MAX_VCPUS, KVM_MAX_VCPUS },
+		{ KVM_CAP_MAX_VCPU_ID, KVM_MAX_VCPU_IDS },
+		{ KVM_CAP_NR_VCPUS, -1 },
+		{ KVM_CAP_CHECK_EXTENSION_VM, 1 },
+		{ KVM_CAP_IMMEDIATE_EXIT, 1 },
+		{ KVM_CAP_USER_MEMORY2, 1 },
+		{ 100000, 0 },
+		{ -1, 0 },
+	};
+	int kvm = sys_fd(), vm = new_vm(kvm);
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int a = skvm_ioctl(kvm, KVM_CHECK_EXTENSION, rows[i].cap);
+		int b = skvm_ioctl(vm, KVM_CHECK_EXTENSION, rows[i].cap);
+
+		if (rows[i].want < 0)
+			assert_true(a > 0);
+		else
+			assert_int_equal(a, rows[i].want);
+		assert_int_equal(a, b);
+	}
+	close(vm);
+	close(kvm);
+}
+
+struct slot_row {
+	const char *what;
+	uint32_t slot, flags;
+	uint64_t gpa, size;
+	int64_t hva_off;	/* offset into the test buffer; or absolute */
+	bool hva_abs;
+	int err;		/* 0: success */
+};
+
+/*
+ * Run in order on one VM; hva offsets are into a 16 MiB buffer.  Each row
+ * documents the rule of Documentation/virt/kvm/api.rst 4.35 it checks.
+ */
+static const struct slot_row slot_rows[] = {
+	{ "create slot 0", 0, 0, 0, 1 * MB, 0, false, 0 },
+	{ "identical again is a no-op", 0, 0, 0, 1 * MB, 0, false, 0 },
+	{ "overlap with slot 0", 1, 0, 0x80000, 1 * MB, 2 * MB, false, EEXIST },
+	{ "create slot 1", 1, 0, 2 * MB, 1 * MB, 2 * MB, false, 0 },
+	{ "unaligned size", 2, 0, 8 * MB, 4096 + 1, 4 * MB, false, EINVAL },
+	{ "unaligned gpa", 2, 0, 8 * MB + 512, 4096, 4 * MB, false, EINVAL },
+	{ "unaligned hva", 2, 0, 8 * MB, 4096, 4 * MB + 8, false, EINVAL },
+	{ "kernel hva", 2, 0, 8 * MB, 4096, (int64_t)0xffff800000000000ULL, true, EINVAL },
+	{ "unknown flag", 2, 1u << 7, 8 * MB, 4096, 4 * MB, false, EINVAL },
+	{ "slot id too big", KVM_USER_MEM_SLOTS, 0, 8 * MB, 4096, 4 * MB, false, EINVAL },
+	{ "address space 2", (2u << 16) | 2, 0, 8 * MB, 4096, 4 * MB, false, EINVAL },
+	{ "gpa wraps", 2, 0, 0xfffffffffffff000ULL, 2 * 4096, 4 * MB, false, EINVAL },
+	{ "resize slot 1", 1, 0, 2 * MB, 2 * MB, 2 * MB, false, EINVAL },
+	{ "change hva of slot 1", 1, 0, 2 * MB, 1 * MB, 3 * MB, false, EINVAL },
+	{ "make slot 1 read-only", 1, KVM_MEM_READONLY, 2 * MB, 1 * MB, 2 * MB, false, EINVAL },
+	{ "move slot 1 onto slot 0", 1, 0, 0, 1 * MB, 2 * MB, false, EEXIST },
+	{ "move slot 1", 1, 0, 4 * MB, 1 * MB, 2 * MB, false, 0 },
+	{ "log dirty pages on slot 1", 1, KVM_MEM_LOG_DIRTY_PAGES, 4 * MB, 1 * MB, 2 * MB, false, 0 },
+	{ "delete missing slot 5", 5, 0, 0, 0, 0, false, EINVAL },
+	{ "delete slot 1", 1, 0, 0, 0, 0, false, 0 },
+	{ "delete slot 1 again", 1, 0, 0, 0, 0, false, EINVAL },
+	{ "same range in address space 1", (1u << 16) | 0, 0, 0, 1 * MB, 0, false, 0 },
+	{ "read-only slot", 3, KVM_MEM_READONLY, 16 * MB, 1 * MB, 8 * MB, false, 0 },
+	{ "zero-size create", 4, 0, 32 * MB, 0, 8 * MB, false, EINVAL },
+};
+
+static void test_memslot_table(void **state)
+{
+	int kvm = sys_fd(), vm = new_vm(kvm);
+	size_t len = 16 * MB;
+	uint8_t *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	assert_true(buf != MAP_FAILED);
+	for (size_t i = 0; i < sizeof(slot_rows) / sizeof(slot_rows[0]); i++) {
+		const struct slot_row *r = &slot_rows[i];
+		struct kvm_userspace_memory_region m = {
+			.slot = r->slot, .flags = r->flags,
+			.guest_phys_addr = r->gpa, .memory_size = r->size,
+			.userspace_addr = r->hva_abs ? (uint64_t)r->hva_off :
+				(uint64_t)(uintptr_t)(buf + r->hva_off),
+		};
+		int ret = skvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &m);
+
+		if (r->err) {
+			if (ret != -1 || errno != r->err)
+				fail_msg("%s: ret %d errno %d, want errno %d",
+					 r->what, ret, errno, r->err);
+		} else if (ret != 0) {
+			fail_msg("%s: ret %d errno %d", r->what, ret, errno);
+		}
+	}
+	munmap(buf, len);
+	close(vm);
+	close(kvm);
+}
+
+static void test_memslot_region2(void **state)
+{
+	int kvm = sys_fd(), vm = new_vm(kvm);
+	void *buf = mmap(NULL, MB, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct kvm_userspace_memory_region2 m = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = MB,
+		.userspace_addr = (uint64_t)(uintptr_t)buf,
+	};
+
+	assert_int_equal(skvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &m), 0);
+	m.slot = 1;
+	assert_int_equal(skvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &m), -1);
+	assert_int_equal(errno, EEXIST);
+	/* guest_memfd slots are not offered: the flag is unknown */
+	m.guest_phys_addr = 4 * MB;
+	m.flags = KVM_MEM_GUEST_MEMFD;
+	assert_int_equal(skvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &m), -1);
+	assert_int_equal(errno, EINVAL);
+	munmap(buf, MB);
+	close(vm);
+	close(kvm);
+}
+
+static void test_bad_pointers(void **state)
+{
+	int kvm = sys_fd(), vm = new_vm(kvm);
+
+	assert_int_equal(skvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, (void *)8), -1);
+	assert_int_equal(errno, EFAULT);
+	assert_int_equal(skvm_ioctl(vm, KVM_ENABLE_CAP, (void *)-4096L), -1);
+	assert_int_equal(errno, EFAULT);
+	close(vm);
+	close(kvm);
+}
+
+static void test_dirty_log_basic(void **state)
+{
+	int kvm = sys_fd(), vm = new_vm(kvm);
+	void *buf = mmap(NULL, MB, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct kvm_userspace_memory_region m = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = MB,
+		.userspace_addr = (uint64_t)(uintptr_t)buf,
+	};
+	uint64_t bitmap[4];
+	struct kvm_dirty_log log = { .slot = 0, .dirty_bitmap = bitmap };
+	uint8_t byte = 1;
+
+	assert_int_equal(skvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &m), 0);
+	assert_int_equal(skvm_ioctl(vm, KVM_GET_DIRTY_LOG, &log), -1);
+	assert_int_equal(errno, ENOENT);
+	m.flags = KVM_MEM_LOG_DIRTY_PAGES;
+	assert_int_equal(skvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &m), 0);
+	/* no vCPU needed: skvm's own writes on the guest's behalf are logged */
+	{
+		struct kvm_file *f = kvm_file_get(vm);
+		struct kvm *k = f->obj;
+
+		assert_int_equal(kvm_write_guest(k, 0, 5 * 4096 + 10, &byte, 1), 0);
+		assert_int_equal(kvm_write_guest(k, 0, 200 * 4096, &byte, 1), 0);
+		assert_int_equal(kvm_write_guest(k, 0, 2 * MB, &byte, 1), -EFAULT);
+		kvm_file_put(f);
+	}
+	memset(bitmap, 0, sizeof(bitmap));
+	assert_int_equal(skvm_ioctl(vm, KVM_GET_DIRTY_LOG, &log), 0);
+	assert_int_equal(bitmap[0], 1ULL << 5);
+	assert_int_equal(bitmap[3], 1ULL << (200 - 192));
+	assert_int_equal(bitmap[1] | bitmap[2], 0);
+	/* harvested: the next get is clean */
+	assert_int_equal(skvm_ioctl(vm, KVM_GET_DIRTY_LOG, &log), 0);
+	assert_int_equal(bitmap[0] | bitmap[1] | bitmap[2] | bitmap[3], 0);
+	log.dirty_bitmap = (void *)16;
+	assert_int_equal(skvm_ioctl(vm, KVM_GET_DIRTY_LOG, &log), -1);
+	assert_int_equal(errno, EFAULT);
+	munmap(buf, MB);
+	close(vm);
+	close(kvm);
+}
+
+static void test_create_vcpu(void **state)
+{
+	int kvm = sys_fd(), vm = new_vm(kvm);
+	int v0 = skvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+
+	assert_true(v0 >= 0);
+	assert_int_equal(fcntl(v0, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	assert_int_equal(skvm_ioctl(vm, KVM_CREATE_VCPU, 0), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(skvm_ioctl(vm, KVM_CREATE_VCPU, KVM_MAX_VCPU_IDS), -1);
+	assert_int_equal(errno, EINVAL);
+	close(v0);
+	close(vm);
+	close(kvm);
+}
+
+static void test_max_vcpu_id_cap(void **state)
+{
+	int kvm = sys_fd(), vm = new_vm(kvm);
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_MAX_VCPU_ID };
+
+	cap.args[0] = KVM_MAX_VCPU_IDS + 1;
+	assert_int_equal(skvm_ioctl(vm, KVM_ENABLE_CAP, &cap), -1);
+	assert_int_equal(errno, EINVAL);
+	cap.args[0] = 8;
+	assert_int_equal(skvm_ioctl(vm, KVM_ENABLE_CAP, &cap), 0);
+	assert_int_equal(skvm_ioctl(vm, KVM_ENABLE_CAP, &cap), 0);
+	cap.args[0] = 9;
+	assert_int_equal(skvm_ioctl(vm, KVM_ENABLE_CAP, &cap), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(skvm_ioctl(vm, KVM_CREATE_VCPU, 8), -1);
+	assert_int_equal(errno, EINVAL);
+	close(vm);
+	close(kvm);
+}
+
+static void test_lifetime_vm_and_vcpu(void **state)
+{
+	int kvm = sys_fd(), base = wait_live_vms(0);
+	int vm = new_vm(kvm), vcpu, dupfd;
+	void *run;
+
+	assert_int_equal(base, 0);
+	assert_int_equal(kvm_nr_live_vms(), 1);
+	vcpu = skvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_true(vcpu >= 0);
+	/* The VM lives while a vCPU fd is open. */
+	close(vm);
+	usleep(20000);
+	assert_int_equal(wait_live_vms(1), 1);
+	/* ... and while a mapping of the vCPU file remains. */
+	run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	assert_true(run != MAP_FAILED);
+	dupfd = fcntl(vcpu, F_DUPFD_CLOEXEC, 100);
+	assert_true(dupfd >= 100);
+	close(vcpu);
+	usleep(20000);
+	assert_int_equal(kvm_nr_live_vms(), 1);
+	close(dupfd);
+	usleep(20000);
+	assert_int_equal(kvm_nr_live_vms(), 1);
+	munmap(run, 4096);
+	assert_int_equal(wait_live_vms(0), 0);
+	assert_int_equal(fcntl(vcpu, F_GETFD), -1);
+	assert_int_equal(errno, EBADF);
+	close(kvm);
+}
+
+static void test_dup_keeps_vm(void **state)
+{
+	int kvm = sys_fd(), vm = new_vm(kvm);
+	int d = dup(vm), d2 = dup2(vm, 200), d3 = dup3(vm, 201, O_CLOEXEC);
+
+	assert_true(d >= 0 && d2 == 200 && d3 == 201);
+	close(vm);
+	assert_true(skvm_ioctl(d, KVM_CREATE_VCPU, 3) >= 0);
+	assert_int_equal(skvm_ioctl(d2, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY), 1);
+	close(d);
+	close(d2);
+	close(d3);
+	close(kvm);
+}
+
+static void test_fork_eio(void **state)
+{
+	int kvm = sys_fd(), vm = new_vm(kvm), vcpu, status;
+	pid_t pid;
+
+	vcpu = skvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_true(vcpu >= 0);
+	pid = fork();
+	if (pid == 0) {
+		int ok = 1;
+
+		ok &= skvm_ioctl(vm, KVM_CREATE_VCPU, 1) == -1 && errno == EIO;
+		ok &= skvm_ioctl(vcpu, KVM_RUN, 0) == -1 && errno == EIO;
+		ok &= skvm_ioctl(kvm, KVM_GET_API_VERSION, 0) == 12;
+		_exit(ok ? 0 : 1);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(vcpu);
+	close(vm);
+	close(kvm);
+}
+
+static void test_mmap_rules(void **state)
+{
+	int kvm = sys_fd(), vm = new_vm(kvm);
+	void *p;
+
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, vm, 0);
+	assert_true(p == MAP_FAILED);
+	assert_int_equal(errno, ENODEV);
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, kvm, 0);
+	assert_true(p == MAP_FAILED);
+	assert_int_equal(errno, ENODEV);
+	close(vm);
+	close(kvm);
+}
+
+static void test_not_ours(void **state)
+{
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(skvm_ioctl(p[0], KVM_GET_API_VERSION, 0), -1);
+	assert_int_equal(errno, ENOTTY);
+	assert_false(skvm_is_skvm_fd(p[0]));
+	close(p[0]);
+	close(p[1]);
+	assert_int_equal(skvm_ioctl(p[0], KVM_GET_API_VERSION, 0), -1);
+	assert_int_equal(errno, EBADF);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_api_version),
+		cmocka_unit_test(test_create_vm_types),
+		cmocka_unit_test(test_check_extension),
+		cmocka_unit_test(test_memslot_table),
+		cmocka_unit_test(test_memslot_region2),
+		cmocka_unit_test(test_bad_pointers),
+		cmocka_unit_test(test_dirty_log_basic),
+		cmocka_unit_test(test_create_vcpu),
+		cmocka_unit_test(test_max_vcpu_id_cap),
+		cmocka_unit_test(test_lifetime_vm_and_vcpu),
+		cmocka_unit_test(test_dup_keeps_vm),
+		cmocka_unit_test(test_fork_eio),
+		cmocka_unit_test(test_mmap_rules),
+		cmocka_unit_test(test_not_ours),
+	};
+
+	return cmocka_run_group_tests_name("kvm_main", tests, NULL, NULL);
+}
