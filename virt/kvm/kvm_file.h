@@ -34,6 +34,15 @@ int kvm_fd_ioctl(int fd, unsigned long request, void *arg, long *ret);
  */
 int kvm_fd_mmap_check(int fd, size_t len, int prot, int flags, off_t off);
 
+/*
+ * After the real mmap() of an skvm fd succeeded at addr: splice in pages
+ * that are shared between objects (the VM's coalesced-MMIO ring in every
+ * vCPU mapping).  0, or -errno (the caller unmaps and fails), or 1 when
+ * fd is not ours.
+ */
+int kvm_fd_mmap_fixup(int fd, void *addr, size_t len, int prot, int flags,
+		      off_t off);
+
 /* True when fd is an skvm object fd. */
 bool kvm_fd_is_ours(int fd);
 

@@ -38,6 +38,8 @@ typedef uint64_t hva_t;
 
 struct kvm;
 struct kvm_vcpu;
+struct kvm_io_bus;
+struct kvm_coalesced_state;
 
 #include "asm_kvm_host.h"	/* struct kvm_arch, struct kvm_vcpu_arch */
 
@@ -112,6 +114,10 @@ struct kvm {
 	atomic_int online_vcpus;
 	uint32_t max_vcpu_ids;		/* KVM_CAP_MAX_VCPU_ID */
 	bool created_vcpus_locked;	/* a vCPU exists: some caps frozen */
+
+	struct kvm_io_bus *buses[2];	/* MMIO, PIO (iodev.h); RCU */
+	struct kvm_coalesced_state *coalesced;	/* coalesced_mmio.c */
+	void *vm_page;			/* page 0 of the VM memfd: the MMIO ring */
 
 	uint32_t manual_dirty_log_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
 	uint32_t dirty_ring_size;	/* bytes per vCPU; 0 when rings are off */

@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <urcu-bp.h>
 
+#include "coalesced_mmio.h"
+#include "iodev.h"
 #include "kvm_file.h"
 #include "kvm_host.h"
 
@@ -404,6 +406,10 @@ static long kvm_check_extension(struct kvm *kvm, long ext)
 		return KVM_MAX_VCPUS;
 	case KVM_CAP_MAX_VCPU_ID:
 		return KVM_MAX_VCPU_IDS;
+	case KVM_CAP_COALESCED_MMIO:
+		return KVM_COALESCED_MMIO_PAGE_OFFSET;
+	case KVM_CAP_COALESCED_PIO:
+		return 1;
 	default:
 		return kvm_arch_check_extension(kvm, ext);
 	}
@@ -610,7 +616,11 @@ static void kvm_destroy_vm(struct kvm *kvm)
 			free(s->slots);
 		free(s);
 	}
+	kvm_io_bus_destroy(kvm);
+	kvm_coalesced_mmio_free(kvm);
 	kvm_arch_destroy_vm(kvm);
+	if (kvm->vm_page)
+		munmap(kvm->vm_page, PAGE_SIZE);
 	free(kvm->vcpus);
 	pthread_mutex_destroy(&kvm->lock);
 	pthread_mutex_destroy(&kvm->slots_lock);
@@ -654,6 +664,7 @@ static int kvm_vm_ioctl_enable_cap_generic(struct kvm *kvm,
 static long kvm_vm_ioctl(struct kvm *kvm, unsigned long ioctl, void *argp)
 {
 	struct kvm_userspace_memory_region2 mem2;
+	struct kvm_coalesced_mmio_zone zone;
 	struct kvm_enable_cap cap;
 	struct kvm_dirty_log log;
 
@@ -682,6 +693,14 @@ static long kvm_vm_ioctl(struct kvm *kvm, unsigned long ioctl, void *argp)
 		if (copy_from_user(&log, argp, sizeof(log)))
 			return -EFAULT;
 		return kvm_vm_ioctl_get_dirty_log(kvm, &log);
+	case KVM_REGISTER_COALESCED_MMIO:
+		if (copy_from_user(&zone, argp, sizeof(zone)))
+			return -EFAULT;
+		return kvm_vm_ioctl_register_coalesced_mmio(kvm, &zone);
+	case KVM_UNREGISTER_COALESCED_MMIO:
+		if (copy_from_user(&zone, argp, sizeof(zone)))
+			return -EFAULT;
+		return kvm_vm_ioctl_unregister_coalesced_mmio(kvm, &zone);
 	default:
 		return kvm_arch_vm_ioctl(kvm, (unsigned int)ioctl, argp);
 	}
@@ -714,10 +733,19 @@ static long kvm_dev_ioctl_create_vm(unsigned long type)
 		return r;
 	}
 	atomic_fetch_add(&live_vms, 1);
-	fd = kvm_file_create("kvm-vm", 0, O_CLOEXEC, KVM_FILE_VM, kvm,
+	/* The VM memfd's one page is the coalesced-MMIO ring. */
+	fd = kvm_file_create("kvm-vm", PAGE_SIZE, O_CLOEXEC, KVM_FILE_VM, kvm,
 			     kvm_vm_release, &f);
-	if (fd < 0)
+	if (fd < 0) {
 		kvm_put_kvm(kvm);
+		return fd;
+	}
+	kvm->vm_page = kvm_file_map(f, fd, PAGE_SIZE);
+	r = kvm->vm_page ? kvm_coalesced_mmio_init(kvm, kvm->vm_page) : -ENOMEM;
+	if (r) {
+		close(fd);	/* the release drops the VM */
+		return r;
+	}
 	return fd;
 }
 
@@ -775,6 +803,35 @@ int kvm_fd_ioctl(int fd, unsigned long request, void *arg, long *ret)
 	}
 	kvm_file_put(f);
 	return 1;
+}
+
+/*
+ * The coalesced-MMIO ring is one page per VM, shown at the same offset of
+ * every vCPU mapping: after the client's mmap of a vCPU fd succeeded,
+ * replace that page of the mapping with the VM's ring page (an mremap of
+ * size 0 duplicates a shared mapping).
+ */
+int kvm_fd_mmap_fixup(int fd, void *addr, size_t len, int prot, int flags,
+		      off_t off)
+{
+	struct kvm_file *f = kvm_file_get(fd);
+	uint64_t ring_off = KVM_COALESCED_MMIO_PAGE_OFFSET * PAGE_SIZE;
+	int r = 0;
+
+	if (!f)
+		return 1;
+	if (f->kind == KVM_FILE_VCPU && f->obj && (flags & MAP_SHARED) &&
+	    (uint64_t)off <= ring_off && ring_off < (uint64_t)off + len) {
+		struct kvm_vcpu *vcpu = f->obj;
+		uint8_t *dst = (uint8_t *)addr + (ring_off - (uint64_t)off);
+		void *p = mremap(vcpu->kvm->vm_page, 0, PAGE_SIZE,
+				 MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+
+		if (p == MAP_FAILED || mprotect(dst, PAGE_SIZE, prot))
+			r = -errno;
+	}
+	kvm_file_put(f);
+	return r;
 }
 
 int kvm_fd_mmap_check(int fd, size_t len, int prot, int flags, off_t off)
