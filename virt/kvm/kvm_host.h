@@ -40,6 +40,7 @@ struct kvm;
 struct kvm_vcpu;
 struct kvm_io_bus;
 struct kvm_coalesced_state;
+struct ioeventfd;
 
 #include "asm_kvm_host.h"	/* struct kvm_arch, struct kvm_vcpu_arch */
 
@@ -117,6 +118,7 @@ struct kvm {
 
 	struct kvm_io_bus *buses[2];	/* MMIO, PIO (iodev.h); RCU */
 	struct kvm_coalesced_state *coalesced;	/* coalesced_mmio.c */
+	struct ioeventfd *ioeventfds;	/* eventfd.c, under slots_lock */
 	void *vm_page;			/* page 0 of the VM memfd: the MMIO ring */
 
 	uint32_t manual_dirty_log_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */

@@ -17,6 +17,7 @@
 #include <urcu-bp.h>
 
 #include "coalesced_mmio.h"
+#include "eventfd.h"
 #include "iodev.h"
 #include "kvm_file.h"
 #include "kvm_host.h"
@@ -409,6 +410,8 @@ static long kvm_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_COALESCED_MMIO:
 		return KVM_COALESCED_MMIO_PAGE_OFFSET;
 	case KVM_CAP_COALESCED_PIO:
+	case KVM_CAP_IOEVENTFD:
+	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
 		return 1;
 	default:
 		return kvm_arch_check_extension(kvm, ext);
@@ -665,6 +668,7 @@ static long kvm_vm_ioctl(struct kvm *kvm, unsigned long ioctl, void *argp)
 {
 	struct kvm_userspace_memory_region2 mem2;
 	struct kvm_coalesced_mmio_zone zone;
+	struct kvm_ioeventfd ioeventfd;
 	struct kvm_enable_cap cap;
 	struct kvm_dirty_log log;
 
@@ -693,6 +697,10 @@ static long kvm_vm_ioctl(struct kvm *kvm, unsigned long ioctl, void *argp)
 		if (copy_from_user(&log, argp, sizeof(log)))
 			return -EFAULT;
 		return kvm_vm_ioctl_get_dirty_log(kvm, &log);
+	case KVM_IOEVENTFD:
+		if (copy_from_user(&ioeventfd, argp, sizeof(ioeventfd)))
+			return -EFAULT;
+		return kvm_ioeventfd(kvm, &ioeventfd);
 	case KVM_REGISTER_COALESCED_MMIO:
 		if (copy_from_user(&zone, argp, sizeof(zone)))
 			return -EFAULT;

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * eventfd.h - ioeventfd (and, with an in-process irqchip, irqfd).
+ */
+#ifndef SKVM_EVENTFD_H
+#define SKVM_EVENTFD_H
+
+#include "kvm_host.h"
+
+int kvm_ioeventfd(struct kvm *kvm, const struct kvm_ioeventfd *args);
+/* Add 1 to an eventfd's counter. */
+void kvm_eventfd_signal(int fd);
+
+#endif /* SKVM_EVENTFD_H */
