@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+/*
+ * real.c - reaching libc's own open/ioctl/mmap/sigaction behind ours, and
+ * telling skvm's own calls from the program's.
+ */
+#include <dlfcn.h>
+#include <link.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "front.h"
+
+/*
+ * dlsym() may allocate, and an allocator in the program may open files
+ * (some read /proc or /sys at start-up): such an open() re-enters us while
+ * we resolve.  The inner call then sees NULL and uses the system call.
+ */
+static __thread int front_resolving;
+
+void *front_real(_Atomic(void *) *slot, const char *name)
+{
+	void *fn = atomic_load_explicit(slot, memory_order_acquire);
+
+	if (fn)
+		return fn;
+	if (front_resolving)
+		return NULL;
+	front_resolving = 1;
+	fn = dlsym(RTLD_NEXT, name);
+	/*
+	 * RTLD_NEXT finds nothing when libc precedes libskvm in the search
+	 * order (a program linked with libskvm after libc): the first
+	 * definition is then libc's, unless it is ours.
+	 */
+	if (!fn) {
+		fn = dlsym(RTLD_DEFAULT, name);
+		if (fn && front_from_self(fn))
+			fn = NULL;
+	}
+	front_resolving = 0;
+	if (fn)
+		atomic_store_explicit(slot, fn, memory_order_release);
+	return fn;
+}
+
+/* --- Our own address range --------------------------------------------- */
+
+static _Atomic uintptr_t front_self_lo, front_self_hi;
+
+static int front_find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t me = (uintptr_t)front_find_self, lo = UINTPTR_MAX, hi = 0;
+	const ElfW(Phdr) *ph;
+	int i;
+
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (info->dlpi_addr + ph->p_vaddr < lo)
+			lo = info->dlpi_addr + ph->p_vaddr;
+		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
+			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+	}
+	if (me < lo || me >= hi)
+		return 0;
+	atomic_store(&front_self_hi, hi);
+	atomic_store(&front_self_lo, lo);
+	return 1;
+}
+
+bool front_from_self(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+
+	/* Racing first callers compute the same range: harmless. */
+	if (!atomic_load(&front_self_lo))
+		dl_iterate_phdr(front_find_self, NULL);
+	return a >= atomic_load(&front_self_lo) && a < atomic_load(&front_self_hi);
+}

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+/*
+ * signal.c - signals kick vCPUs out of KVM_RUN.
+ *
+ * With KVM, a signal that KVM_SET_SIGNAL_MASK lets through makes KVM_RUN
+ * return -EINTR.  Here the guest runs on the vCPU thread inside our ioctl,
+ * so the core must hear of the signal: once active, the front installs its
+ * own trampoline for every handler the program installs, and the trampoline
+ * calls kvm_signal_kick_current() before the program's handler.
+ *
+ * The program keeps its exact view: sigaction()'s oldact reports its own
+ * handler and flags, never the trampoline; SIG_DFL and SIG_IGN reach the
+ * kernel untouched (no handler runs for them, so nothing to kick, as with
+ * KVM).  Before activation every call goes straight to libc.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "front.h"
+#include "kvm_file.h"
+
+/* glibc's names for the same entry points; declared only in some modes. */
+sighandler_t __sysv_signal(int sig, sighandler_t handler);
+sighandler_t sysv_signal(int sig, sighandler_t handler);
+sighandler_t bsd_signal(int sig, sighandler_t handler);
+sighandler_t ssignal(int sig, sighandler_t handler);
+int __sigaction(int sig, const struct sigaction *act, struct sigaction *oldact);
+
+/*
+ * The program's handler for each signal whose kernel disposition is our
+ * trampoline.  Written under front_sig_lock with every signal blocked;
+ * read locklessly by the trampoline through the sequence count (a
+ * seqlock: the writer cannot be interrupted on its own thread, so the
+ * reader never spins on a writer that waits for it).
+ */
+struct front_sig {
+	atomic_uint seq;
+	_Atomic(void *) handler;	/* sa_handler or sa_sigaction */
+	atomic_bool siginfo;		/* the program asked for SA_SIGINFO */
+};
+
+static struct front_sig front_sigs[_NSIG];
+static pthread_mutex_t front_sig_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct front_sig_view {
+	void *handler;
+	bool siginfo;
+};
+
+static struct front_sig_view front_sig_read(int sig)
+{
+	struct front_sig *s = &front_sigs[sig];
+	struct front_sig_view v;
+	unsigned int seq;
+
+	do {
+		seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+		v.handler = atomic_load_explicit(&s->handler, memory_order_relaxed);
+		v.siginfo = atomic_load_explicit(&s->siginfo, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+	} while ((seq & 1) ||
+		 seq != atomic_load_explicit(&s->seq, memory_order_relaxed));
+	return v;
+}
+
+/* Caller holds front_sig_lock with signals blocked. */
+static void front_sig_write(int sig, struct front_sig_view v)
+{
+	struct front_sig *s = &front_sigs[sig];
+
+	atomic_fetch_add_explicit(&s->seq, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&s->handler, v.handler, memory_order_relaxed);
+	atomic_store_explicit(&s->siginfo, v.siginfo, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
+}
+
+static void front_sig_trampoline(int sig, siginfo_t *si, void *uc)
+{
+	struct front_sig_view v;
+	int saved_errno = errno;
+
+	kvm_signal_kick_current(sig);
+	errno = saved_errno;
+
+	v = front_sig_read(sig);
+	if (!v.handler)
+		return;
+	if (v.siginfo)
+		((void (*)(int, siginfo_t *, void *))v.handler)(sig, si, uc);
+	else
+		((void (*)(int))v.handler)(sig);
+}
+
+/* --- Locking -------------------------------------------------------------- */
+
+/*
+ * sigaction() is async-signal-safe, so a handler may call it while its
+ * thread holds the lock: block every signal first.
+ */
+static void front_sig_lock_all(sigset_t *saved)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, saved);
+	pthread_mutex_lock(&front_sig_lock);
+}
+
+static void front_sig_unlock_all(const sigset_t *saved)
+{
+	pthread_mutex_unlock(&front_sig_lock);
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+/* --- Wrapping ------------------------------------------------------------- */
+
+static int front_real_sigaction(int sig, const struct sigaction *act,
+				struct sigaction *oldact)
+{
+	__typeof__(&sigaction) real = FRONT_REAL(sigaction);
+
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real(sig, act, oldact);
+}
+
+static void *front_handler_of(const struct sigaction *sa)
+{
+	return (sa->sa_flags & SA_SIGINFO) ? (void *)sa->sa_sigaction :
+					     (void *)sa->sa_handler;
+}
+
+/* A program's handler: not SIG_DFL/SIG_IGN, not ours, not skvm's own. */
+static bool front_is_program_handler(const struct sigaction *sa)
+{
+	void *h = front_handler_of(sa);
+
+	if (h == (void *)SIG_DFL || h == (void *)SIG_IGN)
+		return false;
+	return !front_from_self(h);
+}
+
+static struct front_sig_view front_view_of(const struct sigaction *sa)
+{
+	struct front_sig_view v = {
+		.handler = front_handler_of(sa),
+		.siginfo = !!(sa->sa_flags & SA_SIGINFO),
+	};
+
+	return v;
+}
+
+/* The disposition the kernel gets for the program's sa. */
+static void front_wrap(const struct sigaction *sa, struct sigaction *w)
+{
+	*w = *sa;
+	w->sa_flags |= SA_SIGINFO;
+	w->sa_sigaction = front_sig_trampoline;
+}
+
+/*
+ * Turn the kernel's view k back into the program's: if the trampoline is
+ * installed, show the handler and SA_SIGINFO bit of v.  Everything else
+ * (mask, flags, restorer) is the kernel's, as the program would see it.
+ */
+static void front_unwrap(struct sigaction *k, struct front_sig_view v)
+{
+	if (k->sa_sigaction != front_sig_trampoline || !v.handler)
+		return;
+	k->sa_flags &= ~SA_SIGINFO;
+	if (v.siginfo) {
+		k->sa_flags |= SA_SIGINFO;
+		k->sa_sigaction = (void (*)(int, siginfo_t *, void *))v.handler;
+	} else {
+		k->sa_handler = (sighandler_t)v.handler;
+	}
+}
+
+/*
+ * Wrap whatever program handler is installed for sig now.  Caller holds
+ * the lock.
+ */
+static void front_sig_wrap_current(int sig)
+{
+	struct sigaction k, w;
+
+	if (front_real_sigaction(sig, NULL, &k) || !front_is_program_handler(&k) ||
+	    k.sa_sigaction == front_sig_trampoline)
+		return;
+	front_sig_write(sig, front_view_of(&k));
+	front_wrap(&k, &w);
+	front_real_sigaction(sig, &w, NULL);
+}
+
+void front_signal_activate(void)
+{
+	sigset_t saved;
+	int sig;
+
+	front_sig_lock_all(&saved);
+	for (sig = 1; sig < _NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			front_sig_wrap_current(sig);
+	front_sig_unlock_all(&saved);
+}
+
+/* sigaction() once active. */
+static int front_sigaction_active(int sig, const struct sigaction *act,
+				  struct sigaction *oldact)
+{
+	struct front_sig_view prev;
+	struct sigaction w;
+	const struct sigaction *kact = act;
+	sigset_t saved;
+	int ret;
+
+	front_sig_lock_all(&saved);
+	prev = front_sig_read(sig);
+	if (act && front_is_program_handler(act)) {
+		front_sig_write(sig, front_view_of(act));
+		front_wrap(act, &w);
+		kact = &w;
+	}
+	ret = front_real_sigaction(sig, kact, oldact);
+	if (ret && kact == &w)
+		front_sig_write(sig, prev);
+	if (!ret && oldact)
+		front_unwrap(oldact, prev);
+	front_sig_unlock_all(&saved);
+	return ret;
+}
+
+static int front_sigaction(int sig, const struct sigaction *act,
+			   struct sigaction *oldact, const void *caller)
+{
+	int ret;
+
+	if (sig <= 0 || sig >= _NSIG || sig == SIGKILL || sig == SIGSTOP ||
+	    front_from_self(caller))
+		return front_real_sigaction(sig, act, oldact);
+	if (front_is_active())
+		return front_sigaction_active(sig, act, oldact);
+
+	ret = front_real_sigaction(sig, act, oldact);
+	/*
+	 * Activation may have scanned sig between our check and the call:
+	 * show the program's handler, and wrap what it just installed.
+	 */
+	if (!ret && front_is_active()) {
+		sigset_t saved;
+
+		front_sig_lock_all(&saved);
+		if (oldact)
+			front_unwrap(oldact, front_sig_read(sig));
+		front_sig_wrap_current(sig);
+		front_sig_unlock_all(&saved);
+	}
+	return ret;
+}
+
+FRONT_EXPORT int sigaction(int sig, const struct sigaction *act,
+			   struct sigaction *oldact)
+{
+	return front_sigaction(sig, act, oldact, __builtin_return_address(0));
+}
+
+FRONT_EXPORT int __sigaction(int sig, const struct sigaction *act,
+			     struct sigaction *oldact)
+{
+	return front_sigaction(sig, act, oldact, __builtin_return_address(0));
+}
+
+/* --- signal() and its relatives ------------------------------------------- */
+
+/*
+ * glibc's signal() has BSD semantics (handler stays, sig blocked while it
+ * runs, system calls restart); sysv_signal() has System V ones (one shot,
+ * not blocked, no restart).
+ */
+static sighandler_t front_signal(int sig, sighandler_t handler, bool bsd,
+				 const void *caller)
+{
+	struct sigaction act, old;
+
+	if (handler == SIG_ERR || sig <= 0 || sig >= _NSIG) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = handler;
+	sigemptyset(&act.sa_mask);
+	if (bsd) {
+		sigaddset(&act.sa_mask, sig);
+		act.sa_flags = SA_RESTART;
+	} else {
+		act.sa_flags = SA_RESETHAND | SA_NODEFER;
+	}
+	if (front_sigaction(sig, &act, &old, caller))
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+#define FRONT_SIGNAL(fn, bsd)						\
+FRONT_EXPORT sighandler_t fn(int sig, sighandler_t handler)		\
+{									\
+	__typeof__(&fn) real;						\
+									\
+	if (!front_is_active()) {					\
+		real = FRONT_REAL(fn);					\
+		if (real)						\
+			return real(sig, handler);			\
+	}								\
+	return front_signal(sig, handler, bsd,				\
+			    __builtin_return_address(0));		\
+}
+
+FRONT_SIGNAL(signal, true)
+FRONT_SIGNAL(bsd_signal, true)
+FRONT_SIGNAL(ssignal, true)
+FRONT_SIGNAL(sysv_signal, false)
+FRONT_SIGNAL(__sysv_signal, false)
