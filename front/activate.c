@@ -40,7 +40,7 @@ int front_dev_open(int flags)
 	 * core installs itself from then on is its own business.
 	 */
 	front_activate();
-	fd = kvm_dev_open(flags);
+	fd = FRONT_IN_CORE(kvm_dev_open(flags));
 	if (fd < 0) {
 		errno = -fd;
 		return -1;

@@ -29,11 +29,25 @@ void *front_real(_Atomic(void *) *slot, const char *name);
 	})
 
 /*
- * True when addr (a return address) lies inside the object that holds
- * libskvm: skvm's own calls of open/ioctl/mmap/sigaction go straight to
- * libc, never through the program's view of skvm.
+ * skvm's own calls of ioctl/mmap/sigaction go straight to libc, never
+ * through the program's view of skvm.  A call is skvm's when this thread
+ * is inside virt/kvm on the front's behalf (front_in_core), or when addr,
+ * the caller's return address, lies inside libskvm.so (the core's own
+ * threads).
  */
 bool front_from_self(const void *addr);
+
+/* Depth of calls into virt/kvm on this thread. */
+extern __thread int front_in_core;
+
+#define FRONT_IN_CORE(call)						\
+	({								\
+		__typeof__(call) front_r_;				\
+		front_in_core++;					\
+		front_r_ = (call);					\
+		front_in_core--;					\
+		front_r_;						\
+	})
 
 #define FRONT_CALLER_IS_SELF() front_from_self(__builtin_return_address(0))
 

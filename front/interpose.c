@@ -228,7 +228,7 @@ FRONT_EXPORT int ioctl(int fd, unsigned long request, ...)
 	va_end(ap);
 
 	if (front_is_active() && !FRONT_CALLER_IS_SELF() &&
-	    kvm_fd_ioctl(fd, request, arg, &ret)) {
+	    FRONT_IN_CORE(kvm_fd_ioctl(fd, request, arg, &ret))) {
 		if (ret < 0) {
 			errno = -ret;
 			return -1;
@@ -243,35 +243,60 @@ FRONT_EXPORT int ioctl(int fd, unsigned long request, ...)
 
 /* --- mmap ----------------------------------------------------------------- */
 
-static bool front_mmap_refused(int fd, size_t len, int prot, int flags,
-			       off_t off, const void *caller)
+/*
+ * mmap() of an skvm fd: virt/kvm may refuse it as KVM would, and after the
+ * kernel mapped the memfd it may splice in pages shared between objects.
+ */
+static bool front_mmap_is_skvm(int flags, int fd, const void *caller)
 {
-	int r;
+	return front_is_active() && !(flags & MAP_ANONYMOUS) && fd >= 0 &&
+	       !front_from_self(caller);
+}
 
-	if (!front_is_active() || (flags & MAP_ANONYMOUS) || fd < 0 ||
-	    front_from_self(caller))
-		return false;
-	r = kvm_fd_mmap_check(fd, len, prot, flags, off);
-	if (r >= 0)
-		return false;
-	errno = -r;
-	return true;
+static void *front_mmap_fixup(void *p, size_t len, int prot, int flags,
+			      int fd, off_t off)
+{
+	int r, saved;
+
+	if (p == MAP_FAILED)
+		return p;
+	r = FRONT_IN_CORE(kvm_fd_mmap_fixup(fd, p, len, prot, flags, off));
+	if (r < 0) {
+		saved = -r;
+		munmap(p, len);
+		errno = saved;
+		return MAP_FAILED;
+	}
+	return p;
 }
 
 #define FRONT_MMAP(fn, off_type)					\
 FRONT_EXPORT void *fn(void *addr, size_t len, int prot, int flags,	\
 		      int fd, off_type off)				\
 {									\
-	__typeof__(&fn) real;						\
+	__typeof__(&fn) real = FRONT_REAL(fn);				\
+	bool skvm;							\
+	void *p;							\
+	int r;								\
 									\
-	if (front_mmap_refused(fd, len, prot, flags, off,		\
-			       __builtin_return_address(0)))		\
-		return MAP_FAILED;					\
-	real = FRONT_REAL(fn);						\
-	if (!real)							\
-		return (void *)syscall(SYS_mmap, addr, len, prot,	\
-				       flags, fd, off);			\
-	return real(addr, len, prot, flags, fd, off);			\
+	skvm = front_mmap_is_skvm(flags, fd, __builtin_return_address(0)); \
+	if (skvm) {							\
+		r = FRONT_IN_CORE(kvm_fd_mmap_check(fd, len, prot,	\
+						    flags, off));	\
+		if (r < 0) {						\
+			errno = -r;					\
+			return MAP_FAILED;				\
+		}							\
+		skvm = r == 0;						\
+	}								\
+	if (real)							\
+		p = real(addr, len, prot, flags, fd, off);		\
+	else								\
+		p = (void *)syscall(SYS_mmap, addr, len, prot, flags,	\
+				    fd, off);				\
+	if (skvm)							\
+		p = front_mmap_fixup(p, len, prot, flags, fd, off);	\
+	return p;							\
 }
 
 FRONT_MMAP(mmap, off_t)

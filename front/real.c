@@ -43,8 +43,15 @@ void *front_real(_Atomic(void *) *slot, const char *name)
 	return fn;
 }
 
-/* --- Our own address range --------------------------------------------- */
+/* --- Telling skvm's calls from the program's ---------------------------- */
 
+__thread int front_in_core;
+
+/*
+ * [lo, hi) of the shared object that holds libskvm.  Empty (1, 1) when the
+ * front is linked into the executable itself (the static archive of unit
+ * tests): the range would then cover the program too.
+ */
 static _Atomic uintptr_t front_self_lo, front_self_hi;
 
 static int front_find_self(struct dl_phdr_info *info, size_t size, void *data)
@@ -64,6 +71,8 @@ static int front_find_self(struct dl_phdr_info *info, size_t size, void *data)
 	}
 	if (me < lo || me >= hi)
 		return 0;
+	if (!info->dlpi_name || !info->dlpi_name[0])
+		lo = hi = 1;	/* the main program */
 	atomic_store(&front_self_hi, hi);
 	atomic_store(&front_self_lo, lo);
 	return 1;
@@ -73,6 +82,8 @@ bool front_from_self(const void *addr)
 {
 	uintptr_t a = (uintptr_t)addr;
 
+	if (front_in_core)
+		return true;
 	/* Racing first callers compute the same range: harmless. */
 	if (!atomic_load(&front_self_lo))
 		dl_iterate_phdr(front_find_self, NULL);

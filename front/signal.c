@@ -81,18 +81,25 @@ static void front_sig_write(int sig, struct front_sig_view v)
 static void front_sig_trampoline(int sig, siginfo_t *si, void *uc)
 {
 	struct front_sig_view v;
-	int saved_errno = errno;
+	int saved_errno = errno, in_core = front_in_core;
 
+	front_in_core = 1;
 	kvm_signal_kick_current(sig);
 	errno = saved_errno;
 
+	/*
+	 * The signal may have hit this thread inside virt/kvm (KVM_RUN):
+	 * what the handler calls is the program's, not skvm's.
+	 */
+	front_in_core = 0;
 	v = front_sig_read(sig);
-	if (!v.handler)
-		return;
-	if (v.siginfo)
-		((void (*)(int, siginfo_t *, void *))v.handler)(sig, si, uc);
-	else
-		((void (*)(int))v.handler)(sig);
+	if (v.handler) {
+		if (v.siginfo)
+			((void (*)(int, siginfo_t *, void *))v.handler)(sig, si, uc);
+		else
+			((void (*)(int))v.handler)(sig);
+	}
+	front_in_core = in_core;
 }
 
 /* --- Locking -------------------------------------------------------------- */

@@ -29,7 +29,7 @@ FRONT_EXPORT int skvm_ioctl(int fd, unsigned long request, ...)
 		errno = EBADF;
 		return -1;
 	}
-	if (!kvm_fd_ioctl(fd, request, arg, &ret)) {
+	if (!FRONT_IN_CORE(kvm_fd_ioctl(fd, request, arg, &ret))) {
 		errno = ENOTTY;
 		return -1;
 	}
@@ -42,5 +42,5 @@ FRONT_EXPORT int skvm_ioctl(int fd, unsigned long request, ...)
 
 FRONT_EXPORT int skvm_is_skvm_fd(int fd)
 {
-	return fd >= 0 && kvm_fd_is_ours(fd);
+	return fd >= 0 && FRONT_IN_CORE(kvm_fd_is_ours(fd));
 }

@@ -257,20 +257,49 @@ static int probe_mmap(void)
 	return 0;
 }
 
+/* Mappings of the stub's memfds in /proc/self/maps. */
+static int probe_stub_mappings(void)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int n = 0;
+
+	CHECK(f != NULL);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, "memfd:kvm-stub") != NULL;
+	fclose(f);
+	return n;
+}
+
 /* What the stub core allows and refuses (the real core differs). */
 static int probe_stub_mmap(void)
 {
-	int fd = open("/dev/kvm", O_RDWR);
+	atomic_int *fixups = dlsym(RTLD_DEFAULT, "skvm_front_stub_fixups");
+	int fd = open("/dev/kvm", O_RDWR), maps;
 	void *p;
 
 	CHECK(fd >= 0);
+	CHECK(fixups != NULL);
 	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
 	CHECK(p != MAP_FAILED);
+	CHECK_EQ(atomic_load(fixups), 1);
 	munmap(p, 4096);
+	p = mmap64(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(p != MAP_FAILED);
+	CHECK_EQ(atomic_load(fixups), 2);
+	munmap(p, 4096);
+
+	/* A failed fixup leaves no mapping behind. */
+	maps = probe_stub_mappings();
+	CHECK_ERR_PTR(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd,
+			   STUB_FIXUP_FAIL_OFFSET), ENOMEM);
+	CHECK_EQ(atomic_load(fixups), 3);
+	CHECK_EQ(probe_stub_mappings(), maps);
 	CHECK_ERR_PTR(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd,
 			   STUB_REFUSED_OFFSET), ENODEV);
 	CHECK_ERR_PTR(mmap64(NULL, 4096, PROT_READ, MAP_SHARED, fd,
 			     STUB_REFUSED_OFFSET), ENODEV);
+	CHECK_EQ(atomic_load(fixups), 3);	/* none for refused maps */
 	/* skvm's own calls are not the program's: they reach libc. */
 	CHECK_EQ(ioctl(fd, STUB_IOCTL_SELF_MMAP, 0), 0);
 	CHECK_EQ(ioctl(fd, STUB_IOCTL_SELF_IOCTL, 0), 0);
@@ -374,6 +403,16 @@ static void probe_info(int sig, siginfo_t *si, void *uc)
 {
 	probe_note(sig);
 	probe_value = si->si_signo == sig ? si->si_value.sival_int : -1;
+}
+
+static volatile sig_atomic_t probe_kvm_fd = -1, probe_handler_api;
+
+static void probe_call_kvm(int sig)
+{
+	int saved = errno;
+
+	probe_handler_api = ioctl(probe_kvm_fd, KVM_GET_API_VERSION, 0);
+	errno = saved;
 }
 
 static void probe_other(int sig)
@@ -561,6 +600,18 @@ static int probe_sig_kick(bool stub)
 	CHECK_EQ(probe_value, 42);
 	if (stub)
 		CHECK_EQ(atomic_load(probe_stub_kicks), kicks + 1);
+
+	/*
+	 * A signal taken inside virt/kvm (as in KVM_RUN): the handler's own
+	 * calls are the program's, served by skvm.
+	 */
+	if (stub) {
+		probe_kvm_fd = fd;
+		probe_handler_api = 0;
+		CHECK(signal(SIGUSR2, probe_call_kvm) != SIG_ERR);
+		CHECK_EQ(ioctl(fd, STUB_IOCTL_RAISE, SIGUSR2), 0);
+		CHECK_EQ(probe_handler_api, KVM_API_VERSION);
+	}
 
 	CHECK(signal(0, probe_plain) == SIG_ERR && errno == EINVAL);
 	CHECK(signal(SIGUSR1, SIG_ERR) == SIG_ERR && errno == EINVAL);

@@ -6,11 +6,13 @@
  * libskvm_front_stub.so.
  *
  * It serves system fds only: KVM_GET_API_VERSION, KVM_CHECK_EXTENSION of
- * KVM_CAP_USER_MEMORY, and two probe ioctls; every kick is counted.
+ * KVM_CAP_USER_MEMORY, and two probe ioctls; every kick and mmap fixup
+ * is counted.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -31,6 +33,7 @@ static pthread_mutex_t stub_lock = PTHREAD_MUTEX_INITIALIZER;
 
 __attribute__((visibility("default"))) atomic_int skvm_front_stub_kicks;
 __attribute__((visibility("default"))) atomic_int skvm_front_stub_last_sig;
+__attribute__((visibility("default"))) atomic_int skvm_front_stub_fixups;
 
 int kvm_dev_open(int flags)
 {
@@ -103,6 +106,9 @@ int kvm_fd_ioctl(int fd, unsigned long request, void *arg, long *ret)
 	case STUB_IOCTL_SELF_MMAP:
 		*ret = stub_self_mmap(fd);
 		break;
+	case STUB_IOCTL_RAISE:
+		*ret = raise((int)(long)arg) ? -errno : 0;
+		break;
 	case STUB_IOCTL_SELF_IOCTL:
 		/* Our own ioctl on our own fd must reach the kernel. */
 		*ret = ioctl(fd, KVM_GET_API_VERSION) < 0 ? 0 : -EPROTO;
@@ -120,6 +126,15 @@ int kvm_fd_mmap_check(int fd, size_t len, int prot, int flags, off_t off)
 	if (off == STUB_REFUSED_OFFSET)
 		return -ENODEV;
 	return 0;
+}
+
+int kvm_fd_mmap_fixup(int fd, void *addr, size_t len, int prot, int flags,
+		      off_t off)
+{
+	if (!kvm_fd_is_ours(fd))
+		return 1;
+	atomic_fetch_add(&skvm_front_stub_fixups, 1);
+	return off == STUB_FIXUP_FAIL_OFFSET ? -ENOMEM : 0;
 }
 
 void kvm_signal_kick_current(int sig)
