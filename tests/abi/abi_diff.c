@@ -12,7 +12,8 @@
  *
  * The reference is the native run where /dev/kvm is usable; otherwise
  * --expected (a transcript recorded on a kernel /dev/kvm), if given and
- * present; otherwise the comparison is skipped.
+ * present; otherwise the comparison is skipped.  SKVM_ABI_NO_NATIVE=1 in
+ * the environment acts as if /dev/kvm were absent.
  *
  * --preload lists libraries (colon-separated) to put in LD_PRELOAD for
  * the skvm run: a sanitizer build's libskvm links the ASan runtime, which
@@ -332,7 +333,8 @@ int main(int argc, char **argv)
 		usage();
 	if (getenv("SKVM_ABI_TIMEOUT"))
 		timeout_s = atoi(getenv("SKVM_ABI_TIMEOUT"));
-	native_usable = kvm_usable();
+	/* SKVM_ABI_NO_NATIVE=1 exercises the golden-transcript path. */
+	native_usable = !getenv("SKVM_ABI_NO_NATIVE") && kvm_usable();
 
 	name = strrchr(program, '/');
 	return cmocka_run_group_tests_name(name ? name + 1 : program, tests,
