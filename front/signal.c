@@ -248,11 +248,12 @@ static int front_sigaction(int sig, const struct sigaction *act,
 {
 	int ret;
 
-	if (sig <= 0 || sig >= _NSIG || sig == SIGKILL || sig == SIGSTOP ||
-	    front_from_self(caller))
-		return front_real_sigaction(sig, act, oldact);
-	if (front_is_active())
+	if (front_is_active()) {
+		if (sig <= 0 || sig >= _NSIG || sig == SIGKILL ||
+		    sig == SIGSTOP || front_from_self(caller))
+			return front_real_sigaction(sig, act, oldact);
 		return front_sigaction_active(sig, act, oldact);
+	}
 
 	ret = front_real_sigaction(sig, act, oldact);
 	/*
