@@ -127,6 +127,15 @@ struct kvm {
 	struct kvm_arch arch;
 };
 
+/* A vCPU's dirty ring (dirty_ring.c), in its mapping at page 64. */
+struct kvm_dirty_ring {
+	struct kvm_dirty_gfn *gfns;	/* NULL when rings are off */
+	uint32_t size;			/* entries, a power of two */
+	uint32_t soft_limit;
+	uint32_t dirty_index;		/* next entry the vCPU fills */
+	uint32_t reset_index;		/* next entry to recycle */
+};
+
 struct kvm_vcpu {
 	struct kvm *kvm;
 	int vcpu_id;			/* the id the VMM chose */
@@ -140,6 +149,7 @@ struct kvm_vcpu {
 	 */
 	struct kvm_run *run;
 	size_t mmap_size;
+	size_t file_size;		/* memfd size: up to and with the dirty ring */
 
 	pthread_mutex_t mutex;		/* serialises vCPU ioctls (vcpu->mutex) */
 	sigset_t sigset;		/* KVM_SET_SIGNAL_MASK */
@@ -158,6 +168,8 @@ struct kvm_vcpu {
 	atomic_bool signal_pending;
 	_Atomic(pthread_t) thread;	/* thread in KVM_RUN, 0 when none */
 	pid_t tid;
+
+	struct kvm_dirty_ring dirty_ring;
 
 	struct kvm_vcpu_arch arch;
 };
@@ -189,6 +201,16 @@ int kvm_write_guest(struct kvm *kvm, int as_id, gpa_t gpa, const void *data, siz
 
 /* Make a vCPU leave the guest soon (kvm_vcpu_kick). */
 void kvm_vcpu_kick(struct kvm_vcpu *vcpu);
+
+/*
+ * Make every vCPU drop its software TLB and wait until each one has left
+ * the guest at least once since: on return no vCPU writes through a stale
+ * (e.g. writable, unlogged) translation.  Not from a vCPU thread.
+ */
+void kvm_flush_remote_tlbs(struct kvm *kvm);
+
+/* The vCPU whose KVM_RUN runs on this thread, or NULL. */
+struct kvm_vcpu *kvm_get_running_vcpu(void);
 
 /*
  * Fault-safe copies between skvm and client memory: 0, or -EFAULT when any

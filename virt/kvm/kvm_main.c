@@ -17,6 +17,7 @@
 #include <urcu-bp.h>
 
 #include "coalesced_mmio.h"
+#include "dirty_ring.h"
 #include "eventfd.h"
 #include "iodev.h"
 #include "kvm_file.h"
@@ -65,12 +66,34 @@ struct kvm_memory_slot *kvm_memslots_find(struct kvm_memslots *slots, gfn_t gfn)
 	return NULL;
 }
 
-static void slot_mark_dirty(struct kvm_memory_slot *s, gfn_t gfn)
+struct kvm_vcpu *kvm_get_running_vcpu(void)
+{
+	return current_vcpu;
+}
+
+/*
+ * With the dirty bitmap, set the page's bit.  With dirty rings the bitmap
+ * says which pages were pushed since their last reset: push on the first
+ * write only, to the ring of the vCPU that wrote (writes made outside a
+ * vCPU are not logged in ring mode, as with KVM).
+ */
+static void slot_mark_dirty(struct kvm *kvm, struct kvm_memory_slot *s,
+			    gfn_t gfn)
 {
 	uint64_t rel = gfn - s->base_gfn;
 	unsigned long bit = 1UL << (rel % (8 * sizeof(long)));
+	struct kvm_vcpu *vcpu;
 
-	atomic_fetch_or(&s->dirty_bitmap[rel / (8 * sizeof(long))], bit);
+	if (!kvm->dirty_ring_size) {
+		atomic_fetch_or(&s->dirty_bitmap[rel / (8 * sizeof(long))], bit);
+		return;
+	}
+	vcpu = current_vcpu;
+	if (!vcpu || vcpu->kvm != kvm)
+		return;
+	if (atomic_fetch_or(&s->dirty_bitmap[rel / (8 * sizeof(long))], bit) & bit)
+		return;
+	kvm_dirty_ring_push(vcpu, ((uint32_t)s->as_id << 16) | s->id, rel);
 }
 
 void *kvm_gfn_to_hva(struct kvm *kvm, int as_id, gfn_t gfn, bool write)
@@ -83,7 +106,7 @@ void *kvm_gfn_to_hva(struct kvm *kvm, int as_id, gfn_t gfn, bool write)
 	if (!s || (write && (s->flags & KVM_MEM_READONLY)))
 		return NULL;
 	if (write && s->dirty_bitmap)
-		slot_mark_dirty(s, gfn);
+		slot_mark_dirty(kvm, s, gfn);
 	return (void *)(uintptr_t)(s->userspace_addr +
 				   ((gfn - s->base_gfn) << PAGE_SHIFT));
 }
@@ -95,7 +118,7 @@ void kvm_mark_page_dirty(struct kvm *kvm, int as_id, gfn_t gfn)
 	rcu_read_lock();
 	s = kvm_memslots_find(kvm_memslots(kvm, as_id), gfn);
 	if (s && s->dirty_bitmap)
-		slot_mark_dirty(s, gfn);
+		slot_mark_dirty(kvm, s, gfn);
 	rcu_read_unlock();
 }
 
@@ -150,14 +173,11 @@ static void memslots_publish(struct kvm *kvm, int as_id,
 			     struct kvm_memslots *new)
 {
 	struct kvm_memslots *old = kvm->memslots[as_id];
-	int n = atomic_load(&kvm->online_vcpus);
 
-	new->generation = atomic_fetch_add(&kvm->memslots_generation, 1) + 1;
+	new->generation = atomic_load(&kvm->memslots_generation) + 1;
 	rcu_assign_pointer(kvm->memslots[as_id], new);
 	kvm_arch_memslots_updated(kvm, new->generation);
-	for (int i = 0; i < n; i++)
-		kvm_vcpu_kick(kvm->vcpus[i]);
-	synchronize_rcu();
+	kvm_flush_remote_tlbs(kvm);
 	if (old) {
 		free(old->slots);
 		free(old);
@@ -340,6 +360,8 @@ static int kvm_vm_ioctl_get_dirty_log(struct kvm *kvm, struct kvm_dirty_log *log
 	size_t words, bytes;
 	unsigned long *buf;
 
+	if (kvm->dirty_ring_size)
+		return -ENXIO;
 	if (as_id >= KVM_ADDRESS_SPACE_NUM || id >= KVM_USER_MEM_SLOTS)
 		return -EINVAL;
 	pthread_mutex_lock(&kvm->slots_lock);
@@ -365,15 +387,67 @@ static int kvm_vm_ioctl_get_dirty_log(struct kvm *kvm, struct kvm_dirty_log *log
 	 * Re-arm logging: vCPUs drop the writable TLB entries through which
 	 * they wrote without logging (KVM write-protects the pages instead).
 	 */
-	if (!kvm->manual_dirty_log_protect) {
-		int n = atomic_load(&kvm->online_vcpus);
-
-		atomic_fetch_add(&kvm->memslots_generation, 1);
-		for (int i = 0; i < n; i++)
-			kvm_vcpu_kick(kvm->vcpus[i]);
-	}
+	if (!kvm->manual_dirty_log_protect)
+		kvm_flush_remote_tlbs(kvm);
 	r = copy_to_user(log->dirty_bitmap, buf, bytes);
 	free(buf);
+out:
+	pthread_mutex_unlock(&kvm->slots_lock);
+	return r;
+}
+
+/*
+ * KVM_CLEAR_DIRTY_LOG: clear the bits set in the client's bitmap (bit 0 is
+ * first_page) and re-arm logging for those pages.
+ */
+static int kvm_vm_ioctl_clear_dirty_log(struct kvm *kvm,
+					struct kvm_clear_dirty_log *log)
+{
+	const struct kvm_memory_slot *s;
+	int as_id = log->slot >> 16, id = (uint16_t)log->slot, r = 0;
+	size_t bytes, words;
+	unsigned long *buf;
+
+	if (kvm->dirty_ring_size)
+		return -ENXIO;
+	if (as_id >= KVM_ADDRESS_SPACE_NUM || id >= KVM_USER_MEM_SLOTS)
+		return -EINVAL;
+	if (log->first_page & 63)
+		return -EINVAL;
+	pthread_mutex_lock(&kvm->slots_lock);
+	s = memslot_by_id(kvm->memslots[as_id], id);
+	if (!s || !s->dirty_bitmap) {
+		r = -ENOENT;
+		goto out;
+	}
+	if (log->first_page > s->npages ||
+	    log->num_pages > s->npages - log->first_page ||
+	    (log->num_pages < s->npages - log->first_page &&
+	     (log->num_pages & 63))) {
+		r = -EINVAL;
+		goto out;
+	}
+	bytes = dirty_bitmap_bytes(log->num_pages);
+	words = bytes / sizeof(long);
+	buf = malloc(bytes ? bytes : 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (copy_from_user(buf, log->dirty_bitmap, bytes)) {
+		free(buf);
+		r = -EFAULT;
+		goto out;
+	}
+	/* Bits past num_pages in the last word are ignored. */
+	if (log->num_pages % 64)
+		buf[words - 1] &= (1UL << (log->num_pages % 64)) - 1;
+	for (size_t i = 0; i < words; i++)
+		if (buf[i])
+			atomic_fetch_and(&s->dirty_bitmap[log->first_page / 64 + i],
+					 ~buf[i]);
+	free(buf);
+	kvm_flush_remote_tlbs(kvm);
 out:
 	pthread_mutex_unlock(&kvm->slots_lock);
 	return r;
@@ -409,6 +483,11 @@ static long kvm_check_extension(struct kvm *kvm, long ext)
 		return KVM_MAX_VCPU_IDS;
 	case KVM_CAP_COALESCED_MMIO:
 		return KVM_COALESCED_MMIO_PAGE_OFFSET;
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET;
+	case KVM_CAP_DIRTY_LOG_RING:
+	case KVM_CAP_DIRTY_LOG_RING_ACQ_REL:
+		return KVM_DIRTY_RING_MAX_ENTRIES * sizeof(struct kvm_dirty_gfn);
 	case KVM_CAP_COALESCED_PIO:
 	case KVM_CAP_IOEVENTFD:
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
@@ -426,6 +505,17 @@ void kvm_vcpu_kick(struct kvm_vcpu *vcpu)
 		atomic_store(&vcpu->kick, true);
 }
 
+void kvm_flush_remote_tlbs(struct kvm *kvm)
+{
+	int n = atomic_load(&kvm->online_vcpus);
+
+	atomic_fetch_add(&kvm->memslots_generation, 1);
+	for (int i = 0; i < n; i++)
+		kvm_vcpu_kick(kvm->vcpus[i]);
+	/* vCPUs leave their read-side sections when kicked */
+	synchronize_rcu();
+}
+
 void kvm_signal_kick_current(int sig)
 {
 	struct kvm_vcpu *vcpu = current_vcpu;
@@ -441,7 +531,7 @@ static void kvm_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
 	kvm_arch_vcpu_destroy(vcpu);
 	if (vcpu->run)
-		munmap(vcpu->run, VCPU_FILE_SIZE);
+		munmap(vcpu->run, vcpu->file_size);
 	pthread_mutex_destroy(&vcpu->mutex);
 	free(vcpu);
 }
@@ -491,18 +581,21 @@ static long kvm_vm_ioctl_create_vcpu(struct kvm *kvm, unsigned long id)
 	vcpu->mmap_size = VCPU_MMAP_SIZE;
 	pthread_mutex_init(&vcpu->mutex, NULL);
 
+	vcpu->file_size = VCPU_FILE_SIZE + kvm->dirty_ring_size;
 	snprintf(name, sizeof(name), "kvm-vcpu:%lu", id);
-	fd = kvm_file_create(name, VCPU_FILE_SIZE, O_CLOEXEC, KVM_FILE_VCPU,
+	fd = kvm_file_create(name, vcpu->file_size, O_CLOEXEC, KVM_FILE_VCPU,
 			     vcpu, kvm_vcpu_release, &vcpu->file);
 	if (fd < 0) {
 		r = fd;
 		goto out_free;
 	}
-	vcpu->run = kvm_file_map(vcpu->file, fd, VCPU_FILE_SIZE);
+	vcpu->run = kvm_file_map(vcpu->file, fd, vcpu->file_size);
 	if (!vcpu->run) {
 		r = -ENOMEM;
 		goto out_close;
 	}
+	if (kvm->dirty_ring_size)
+		kvm_dirty_ring_init(vcpu, (uint8_t *)vcpu->run + VCPU_FILE_SIZE);
 	r = kvm_arch_vcpu_create(vcpu);
 	if (r)
 		goto out_unmap;
@@ -514,7 +607,7 @@ static long kvm_vm_ioctl_create_vcpu(struct kvm *kvm, unsigned long id)
 	return fd;
 
 out_unmap:
-	munmap(vcpu->run, VCPU_FILE_SIZE);
+	munmap(vcpu->run, vcpu->file_size);
 	vcpu->run = NULL;
 out_close:
 	/* The file's release sees a vCPU without a VM reference: detach. */
@@ -648,6 +741,19 @@ static int kvm_vm_ioctl_enable_cap_generic(struct kvm *kvm,
 	int r;
 
 	switch (cap->cap) {
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: {
+		uint64_t allowed = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+
+		if (cap->args[0] & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE)
+			allowed |= KVM_DIRTY_LOG_INITIALLY_SET;
+		if (cap->flags || (cap->args[0] & ~allowed))
+			return -EINVAL;
+		kvm->manual_dirty_log_protect = (uint32_t)cap->args[0];
+		return 0;
+	}
+	case KVM_CAP_DIRTY_LOG_RING:
+	case KVM_CAP_DIRTY_LOG_RING_ACQ_REL:
+		return kvm_vm_ioctl_enable_dirty_log_ring(kvm, cap->args[0]);
 	case KVM_CAP_MAX_VCPU_ID:
 		if (cap->args[0] > KVM_MAX_VCPU_IDS)
 			return -EINVAL;
@@ -671,6 +777,7 @@ static long kvm_vm_ioctl(struct kvm *kvm, unsigned long ioctl, void *argp)
 	struct kvm_ioeventfd ioeventfd;
 	struct kvm_enable_cap cap;
 	struct kvm_dirty_log log;
+	struct kvm_clear_dirty_log clear;
 
 	if (kvm->owner_pid != getpid())
 		return -EIO;
@@ -697,6 +804,12 @@ static long kvm_vm_ioctl(struct kvm *kvm, unsigned long ioctl, void *argp)
 		if (copy_from_user(&log, argp, sizeof(log)))
 			return -EFAULT;
 		return kvm_vm_ioctl_get_dirty_log(kvm, &log);
+	case KVM_CLEAR_DIRTY_LOG:
+		if (copy_from_user(&clear, argp, sizeof(clear)))
+			return -EFAULT;
+		return kvm_vm_ioctl_clear_dirty_log(kvm, &clear);
+	case KVM_RESET_DIRTY_RINGS:
+		return kvm_vm_ioctl_reset_dirty_pages(kvm);
 	case KVM_IOEVENTFD:
 		if (copy_from_user(&ioeventfd, argp, sizeof(ioeventfd)))
 			return -EFAULT;
