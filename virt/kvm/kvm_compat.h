@@ -35,4 +35,11 @@ struct kvm_userspace_memory_region2 {
 #define KVM_MEM_GUEST_MEMFD (1UL << 2)
 #endif
 
+/* Linux 6.6 renamed the KVM-VFIO group attributes; the values are kept. */
+#ifndef KVM_DEV_VFIO_FILE
+#define KVM_DEV_VFIO_FILE KVM_DEV_VFIO_GROUP
+#define KVM_DEV_VFIO_FILE_ADD KVM_DEV_VFIO_GROUP_ADD
+#define KVM_DEV_VFIO_FILE_DEL KVM_DEV_VFIO_GROUP_DEL
+#endif
+
 #endif /* SKVM_KVM_COMPAT_H */

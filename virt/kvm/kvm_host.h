@@ -41,6 +41,7 @@ struct kvm_vcpu;
 struct kvm_io_bus;
 struct kvm_coalesced_state;
 struct ioeventfd;
+struct kvm_device;
 
 #include "asm_kvm_host.h"	/* struct kvm_arch, struct kvm_vcpu_arch */
 
@@ -119,6 +120,7 @@ struct kvm {
 	struct kvm_io_bus *buses[2];	/* MMIO, PIO (iodev.h); RCU */
 	struct kvm_coalesced_state *coalesced;	/* coalesced_mmio.c */
 	struct ioeventfd *ioeventfds;	/* eventfd.c, under slots_lock */
+	struct kvm_device *devices;	/* kvm_device.c, under lock */
 	void *vm_page;			/* page 0 of the VM memfd: the MMIO ring */
 
 	uint32_t manual_dirty_log_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */

@@ -20,6 +20,7 @@
 #include "dirty_ring.h"
 #include "eventfd.h"
 #include "iodev.h"
+#include "kvm_device.h"
 #include "kvm_file.h"
 #include "kvm_host.h"
 
@@ -488,6 +489,7 @@ static long kvm_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_DIRTY_LOG_RING:
 	case KVM_CAP_DIRTY_LOG_RING_ACQ_REL:
 		return KVM_DIRTY_RING_MAX_ENTRIES * sizeof(struct kvm_dirty_gfn);
+	case KVM_CAP_DEVICE_CTRL:
 	case KVM_CAP_COALESCED_PIO:
 	case KVM_CAP_IOEVENTFD:
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
@@ -804,6 +806,8 @@ static long kvm_vm_ioctl(struct kvm *kvm, unsigned long ioctl, void *argp)
 		if (copy_from_user(&log, argp, sizeof(log)))
 			return -EFAULT;
 		return kvm_vm_ioctl_get_dirty_log(kvm, &log);
+	case KVM_CREATE_DEVICE:
+		return kvm_vm_ioctl_create_device(kvm, argp);
 	case KVM_CLEAR_DIRTY_LOG:
 		if (copy_from_user(&clear, argp, sizeof(clear)))
 			return -EFAULT;
@@ -917,6 +921,9 @@ int kvm_fd_ioctl(int fd, unsigned long request, void *arg, long *ret)
 		break;
 	case KVM_FILE_VCPU:
 		*ret = f->obj ? kvm_vcpu_ioctl(f->obj, request, arg) : -EIO;
+		break;
+	case KVM_FILE_DEVICE:
+		*ret = kvm_device_ioctl(f->obj, request, arg);
 		break;
 	default:
 		*ret = -ENOTTY;
