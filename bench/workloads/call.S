@@ -28,8 +28,8 @@ wl_call_run:
 	call	4f			/* 4 */
 	pop	%rbx			/* 8 */
 	ret				/* 9 */
-4:	xor	%rbx, %rax		/* 5 */
-	add	$3, %rax		/* 6 */
+4:	add	%rbx, %rax		/* 5 */
+	rol	$7, %rax		/* 6 */
 	ret				/* 7 */
 	.size	wl_call_run, . - wl_call_run
 	.section .note.GNU-stack, "", @progbits

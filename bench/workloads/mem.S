@@ -17,13 +17,13 @@
 wl_mem_run:
 	mov	$wl_mem_buf, %rsi
 	xor	%eax, %eax		/* offset */
-	xor	%r8d, %r8d		/* sum of loaded values */
+	xor	%r8d, %r8d		/* sum of stored values */
 	mov	%rdi, %rcx
 	test	%rcx, %rcx
 	jz	2f
 1:	mov	(%rsi,%rax), %rdx		/* 1 */
-	add	%rdx, %r8			/* 2 */
-	add	%rcx, %rdx			/* 3 */
+	add	%rcx, %rdx			/* 2 */
+	add	%rdx, %r8			/* 3 */
 	mov	%rdx, (%rsi,%rax)		/* 4 */
 	add	$WL_MEM_STRIDE, %rax		/* 5 */
 	and	$(WL_MEM_BUF_BYTES - 1), %rax	/* 6 */

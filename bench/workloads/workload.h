@@ -31,11 +31,11 @@ uint64_t wl_crc32_run(uint64_t n);
 uint64_t wl_sort_run(uint64_t n);
 
 /* crc32: bytes per iteration through the table and the bitwise loop. */
-#define WL_CRC_TABLE_BYTES	(16u << 10)
-#define WL_CRC_BITWISE_BYTES	(1u << 10)
+#define WL_CRC_TABLE_BYTES	(8u << 10)
+#define WL_CRC_BITWISE_BYTES	512u
 
 /* sort: 32-bit keys heapsorted per iteration. */
-#define WL_SORT_KEYS		2048u
+#define WL_SORT_KEYS		1024u
 
 /* Exported for the native self-test (crc32 of "123456789" is 0xcbf43926). */
 uint32_t wl_crc32_table(uint32_t crc, const uint8_t *p, uint64_t len);
