@@ -476,29 +476,27 @@ out:
 }
 
 /*
- * KVM_GET_CPUID2: -E2BIG with nent set to the table size when the buffer
- * is too small.  On success KVM leaves nent as the caller passed it.
+ * KVM_GET_CPUID2: nent is set to the table size; a smaller buffer is
+ * -E2BIG.  (Linux 6.1 left nent untouched on success; later kernels, and
+ * the reference device, report the size either way.)
  */
 int kvm_vcpu_ioctl_get_cpuid2(struct kvm_vcpu *vcpu, void *argp)
 {
 	struct kvm_cpuid2 hdr, *uarg = argp;
+	uint32_t nent = vcpu->arch.cpuid_nent;
 	int r;
 
 	r = -EFAULT;
 	if (copy_from_user(&hdr, uarg, sizeof(hdr)))
 		goto out;
-	cpuid_update_runtime(vcpu, vcpu->arch.cpuid_entries, vcpu->arch.cpuid_nent);
-	if (hdr.nent >= (uint32_t)vcpu->arch.cpuid_nent) {
-		r = 0;
-		if (copy_to_user(uarg->entries, vcpu->arch.cpuid_entries,
-				 vcpu->arch.cpuid_nent * sizeof(struct kvm_cpuid_entry2)))
-			r = -EFAULT;
-		if (!r)
-			goto out;
-	} else {
+	cpuid_update_runtime(vcpu, vcpu->arch.cpuid_entries, nent);
+	r = 0;
+	if (hdr.nent < nent)
 		r = -E2BIG;
-	}
-	hdr.nent = vcpu->arch.cpuid_nent;
+	else if (copy_to_user(uarg->entries, vcpu->arch.cpuid_entries,
+			      nent * sizeof(struct kvm_cpuid_entry2)))
+		r = -EFAULT;
+	hdr.nent = nent;
 	if (copy_to_user(uarg, &hdr, sizeof(hdr)))
 		r = -EFAULT;
 out:

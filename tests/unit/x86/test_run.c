@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_run.c - KVM_RUN's x86 part: exit translation, I/O completion,
+ * immediate_exit, signals and kicks, sync_regs, the interrupt window,
+ * CR8, and the VM-level x86 ioctls and capabilities.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static int setup(void **state)
+{
+	*state = harness_new();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	harness_free(*state);
+	return 0;
+}
+
+static uint8_t *pio_page(struct harness *h)
+{
+	return (uint8_t *)h->run + KVM_PIO_PAGE_OFFSET * PAGE_SIZE;
+}
+
+static void test_exit_io_out_then_in(void **state)
+{
+	struct harness *h = *state;
+	struct x86_exit out = { .reason = X86_EXIT_IO,
+		.io = { .port = 0x3f8, .size = 1, .in = false, .count = 1 } };
+	struct x86_exit in = { .reason = X86_EXIT_IO,
+		.io = { .port = 0x60, .size = 2, .in = true, .count = 3 } };
+
+	fake_push_exit(&out);
+	fake_push_exit(&in);
+	fake.out_byte = 'A';
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(h->run->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(h->run->io.direction, KVM_EXIT_IO_OUT);
+	assert_int_equal(h->run->io.size, 1);
+	assert_int_equal(h->run->io.port, 0x3f8);
+	assert_int_equal(h->run->io.count, 1);
+	assert_int_equal(h->run->io.data_offset, KVM_PIO_PAGE_OFFSET * PAGE_SIZE);
+	assert_int_equal(pio_page(h)[0], 'A');
+
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(fake.complete_io, 1);	/* the OUT finished */
+	assert_int_equal(h->run->io.direction, KVM_EXIT_IO_IN);
+	assert_int_equal(h->run->io.size, 2);
+	assert_int_equal(h->run->io.count, 3);
+	pio_page(h)[0] = 0x42;
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(fake.complete_io, 2);
+	assert_int_equal(fake.pio_in_byte, 0x42);	/* data reached the engine */
+	assert_int_equal(h->run->exit_reason, KVM_EXIT_HLT);
+}
+
+static void test_exit_mmio(void **state)
+{
+	struct harness *h = *state;
+	struct x86_exit wr = { .reason = X86_EXIT_MMIO,
+		.mmio = { .gpa = 0xfee000b0, .len = 4, .write = true,
+			  .data = { 1, 2, 3, 4, 5, 6, 7, 8 } } };
+	struct x86_exit rd = { .reason = X86_EXIT_MMIO,
+		.mmio = { .gpa = 0xd0000000, .len = 8, .write = false } };
+
+	fake_push_exit(&wr);
+	fake_push_exit(&rd);
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(h->run->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(h->run->mmio.phys_addr, 0xfee000b0);
+	assert_int_equal(h->run->mmio.len, 4);
+	assert_true(h->run->mmio.is_write);
+	assert_memory_equal(h->run->mmio.data, "\1\2\3\4\0\0\0\0", 8);
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(fake.complete_mmio, 1);
+	assert_false(h->run->mmio.is_write);
+	assert_int_equal(h->run->mmio.len, 8);
+	memcpy(h->run->mmio.data, "abcdefgh", 8);
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(fake.complete_mmio, 2);
+	assert_memory_equal(fake.mmio_data, "abcdefgh", 8);
+}
+
+static void test_exit_hlt_shutdown_internal(void **state)
+{
+	struct harness *h = *state;
+	struct x86_exit sd = { .reason = X86_EXIT_SHUTDOWN };
+	struct x86_exit ie = { .reason = X86_EXIT_INTERNAL,
+		.internal = { .suberror = KVM_INTERNAL_ERROR_EMULATION,
+			      .insn_len = 3, .insn = { 0x0f, 0x0b, 0xcc } } };
+	struct x86_exit ie2 = { .reason = X86_EXIT_INTERNAL,
+		.internal = { .suberror = KVM_INTERNAL_ERROR_SIMUL_EX } };
+
+	fake_push_exit(&sd);
+	fake_push_exit(&ie);
+	fake_push_exit(&ie2);
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(h->run->exit_reason, KVM_EXIT_SHUTDOWN);
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(h->run->exit_reason, KVM_EXIT_INTERNAL_ERROR);
+	assert_int_equal(h->run->emulation_failure.suberror, KVM_INTERNAL_ERROR_EMULATION);
+	assert_int_equal(h->run->emulation_failure.flags,
+			 KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES);
+	assert_int_equal(h->run->emulation_failure.ndata, 8);
+	assert_int_equal(h->run->emulation_failure.insn_size, 3);
+	assert_memory_equal(h->run->emulation_failure.insn_bytes,
+			    "\x0f\x0b\xcc\x90\x90\x90\x90\x90\x90\x90\x90\x90\x90\x90\x90", 15);
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(h->run->internal.suberror, KVM_INTERNAL_ERROR_SIMUL_EX);
+	assert_int_equal(h->run->internal.ndata, 0);
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(h->run->exit_reason, KVM_EXIT_HLT);
+	assert_false(h->vcpu.arch.cpu.halted);
+}
+
+/* Pending I/O completes first; then immediate_exit: -EINTR, reason untouched. */
+static void test_immediate_exit(void **state)
+{
+	struct harness *h = *state;
+	struct x86_exit in = { .reason = X86_EXIT_IO,
+		.io = { .port = 0x71, .size = 1, .in = true, .count = 1 } };
+
+	fake_push_exit(&in);
+	assert_int_equal(h_run(h), 0);
+	h->run->immediate_exit = 1;
+	assert_int_equal(h_run(h), -EINTR);
+	assert_int_equal(fake.complete_io, 1);
+	assert_int_equal(fake.runs, 1);
+	assert_int_equal(h->run->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(h_run(h), -EINTR);
+	assert_int_equal(fake.complete_io, 1);	/* not twice */
+}
+
+static void test_signal_kick(void **state)
+{
+	struct harness *h = *state;
+
+	/* A kick alone only re-enters the guest. */
+	atomic_store(&h->vcpu.kick, true);
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(h->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(fake.kicks_seen, 1);
+	assert_false(atomic_load(&h->vcpu.kick));
+	/* A signal: -EINTR with KVM_EXIT_INTR, flag consumed. */
+	atomic_store(&h->vcpu.kick, true);
+	atomic_store(&h->vcpu.signal_pending, true);
+	assert_int_equal(h_run(h), -EINTR);
+	assert_int_equal(h->run->exit_reason, KVM_EXIT_INTR);
+	assert_false(atomic_load(&h->vcpu.signal_pending));
+	assert_int_equal(h_run(h), 0);
+}
+
+static void test_memslot_update_kicks(void **state)
+{
+	struct harness *h = *state;
+
+	kvm_arch_memslots_updated(&h->kvm, 2);
+	assert_true(atomic_load(&h->vcpu.kick));
+}
+
+static void test_run_state_fields(void **state)
+{
+	struct harness *h = *state;
+	struct kvm_regs r;
+
+	assert_int_equal(h_vcpu(h, KVM_GET_REGS, &r), 0);
+	r.rflags |= X86_RFLAGS_IF;
+	assert_int_equal(h_vcpu(h, KVM_SET_REGS, &r), 0);
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(h->run->if_flag, 1);
+	assert_int_equal(h->run->apic_base, 0xfee00900);
+	assert_int_equal(h->run->ready_for_interrupt_injection, 1);
+	assert_int_equal(h->run->flags, 0);
+	/* An injected interrupt closes the window. */
+	h->vcpu.arch.cpu.ev.irq_injected = true;
+	h->run->immediate_exit = 1;
+	assert_int_equal(h_run(h), -EINTR);
+	assert_int_equal(h->run->ready_for_interrupt_injection, 0);
+	h->vcpu.arch.cpu.ev.irq_injected = false;
+	h->vcpu.arch.cpu.ev.int_shadow = X86_SHADOW_STI;
+	assert_int_equal(h_run(h), -EINTR);
+	assert_int_equal(h->run->ready_for_interrupt_injection, 0);
+}
+
+/* Without an in-kernel APIC, kvm_run.cr8 is an input on every KVM_RUN. */
+static void test_cr8_from_run(void **state)
+{
+	struct harness *h = *state;
+	struct kvm_sregs s;
+
+	h->run->cr8 = 9;
+	h->run->immediate_exit = 1;
+	assert_int_equal(h_run(h), -EINTR);
+	assert_int_equal(h_vcpu(h, KVM_GET_SREGS, &s), 0);
+	assert_int_equal(s.cr8, 9);
+	h->run->cr8 = 16;
+	assert_int_equal(h_run(h), -EINVAL);
+}
+
+static void test_irq_window(void **state)
+{
+	struct harness *h = *state;
+	struct kvm_regs r;
+	struct x86_exit out = { .reason = X86_EXIT_IO,
+		.io = { .port = 0x80, .size = 1, .count = 1 } };
+
+	/* IF=0: the window is shut, the guest runs on. */
+	fake_push_exit(&out);
+	h->run->request_interrupt_window = 1;
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(h->run->exit_reason, KVM_EXIT_IO);
+	/* IF=1: exit before running. */
+	assert_int_equal(h_vcpu(h, KVM_GET_REGS, &r), 0);
+	r.rflags |= X86_RFLAGS_IF;
+	assert_int_equal(h_vcpu(h, KVM_SET_REGS, &r), 0);
+	fake.runs = 0;
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(h->run->exit_reason, KVM_EXIT_IRQ_WINDOW_OPEN);
+	assert_int_equal(fake.runs, 0);
+	assert_int_equal(h->run->ready_for_interrupt_injection, 1);
+	/* Opened while running (the engine asks ops->kicked). */
+	r.rflags &= ~X86_RFLAGS_IF;
+	assert_int_equal(h_vcpu(h, KVM_SET_REGS, &r), 0);
+	fake_push_exit(&out);
+	assert_int_equal(h_run(h), 0);
+	h->vcpu.arch.cpu.rflags |= X86_RFLAGS_IF;
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(h->run->exit_reason, KVM_EXIT_IRQ_WINDOW_OPEN);
+}
+
+/* api.rst "kvm_valid_regs / kvm_dirty_regs / s.regs". */
+static void test_sync_regs(void **state)
+{
+	struct harness *h = *state;
+	struct kvm_regs r;
+
+	h->run->kvm_valid_regs = 1 << 3;
+	assert_int_equal(h_run(h), -EINVAL);
+	h->run->kvm_valid_regs = 0;
+	h->run->kvm_dirty_regs = 1 << 5;
+	assert_int_equal(h_run(h), -EINVAL);
+	assert_int_equal(fake.runs, 0);
+
+	/* valid_regs: state published after the run. */
+	h->run->kvm_dirty_regs = 0;
+	h->run->kvm_valid_regs = KVM_SYNC_X86_VALID_FIELDS;
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(h->run->s.regs.regs.rip, 0xfff0);
+	assert_int_equal(h->run->s.regs.sregs.cs.selector, 0xf000);
+	assert_int_equal(h->run->s.regs.events.flags,
+			 KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
+			 KVM_VCPUEVENT_VALID_SMM);
+
+	/* dirty_regs: applied before the run, bits cleared. */
+	h->run->s.regs.regs.rip = 0x7c00;
+	h->run->s.regs.regs.rax = 0x1234;
+	h->run->s.regs.sregs.cs.selector = 0;
+	h->run->s.regs.sregs.cs.base = 0;
+	h->run->s.regs.events.nmi.pending = 1;
+	h->run->kvm_dirty_regs = KVM_SYNC_X86_VALID_FIELDS;
+	h->run->immediate_exit = 1;
+	assert_int_equal(h_run(h), -EINTR);
+	assert_int_equal(h->run->kvm_dirty_regs, 0);
+	assert_int_equal(h_vcpu(h, KVM_GET_REGS, &r), 0);
+	assert_int_equal(r.rip, 0x7c00);
+	assert_int_equal(r.rax, 0x1234);
+	assert_int_equal(h->vcpu.arch.cpu.seg[X86_CS].base, 0);
+	assert_true(h->vcpu.arch.cpu.ev.nmi_pending);
+	assert_int_equal(h->run->s.regs.regs.rip, 0x7c00);	/* stored again */
+
+	/* Invalid sregs: -EINVAL, the bit stays set. */
+	h->run->s.regs.sregs.cr0 = X86_CR0_PG;
+	h->run->kvm_dirty_regs = KVM_SYNC_X86_SREGS;
+	assert_int_equal(h_run(h), -EINVAL);
+	assert_int_equal(h->run->kvm_dirty_regs, KVM_SYNC_X86_SREGS);
+}
+
+static void test_vm_ioctls(void **state)
+{
+	struct harness *h = *state;
+	uint64_t addr = 0xfeffc000;
+
+	assert_int_equal(h_vm(h, KVM_SET_TSS_ADDR, (void *)0xfffbd000UL), 0);
+	assert_int_equal(h->kvm.arch.tss_addr, 0xfffbd000);
+	assert_int_equal(h_vm(h, KVM_SET_TSS_ADDR, (void *)0xfffff000UL), -EINVAL);
+	/* A vCPU exists: the identity map and boot CPU are fixed. */
+	assert_int_equal(h_vm(h, KVM_SET_IDENTITY_MAP_ADDR, &addr), -EINVAL);
+	assert_int_equal(h_vm(h, KVM_SET_BOOT_CPU_ID, (void *)1UL), -EBUSY);
+	assert_int_equal(h_vm(h, 0xaeff, NULL), -ENOTTY);
+	assert_int_equal(h_sys(0xaeff, NULL), -EINVAL);
+
+	atomic_store(&h->kvm.online_vcpus, 0);
+	assert_int_equal(h_vm(h, KVM_SET_IDENTITY_MAP_ADDR, BAD_PTR), -EFAULT);
+	assert_int_equal(h_vm(h, KVM_SET_IDENTITY_MAP_ADDR, &addr), 0);
+	assert_int_equal(h->kvm.arch.ept_identity_map_addr, addr);
+	assert_int_equal(h_vm(h, KVM_SET_BOOT_CPU_ID, (void *)1UL), 0);
+	atomic_store(&h->kvm.online_vcpus, 1);
+
+	assert_int_equal(kvm_arch_init_vm(&h->kvm, 1), -EINVAL);
+	{
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_DISABLE_EXITS };
+
+		assert_int_equal(kvm_arch_vm_enable_cap(&h->kvm, &cap), -EINVAL);
+	}
+}
+
+static void test_check_extension(void **state)
+{
+	static const struct {
+		long cap;
+		int want;
+	} rows[] = {
+		{ KVM_CAP_SET_TSS_ADDR, 1 }, { KVM_CAP_SET_IDENTITY_MAP_ADDR, 1 },
+		{ KVM_CAP_EXT_CPUID, 1 }, { KVM_CAP_MP_STATE, 1 },
+		{ KVM_CAP_VCPU_EVENTS, 1 }, { KVM_CAP_DEBUGREGS, 1 },
+		{ KVM_CAP_GET_MSR_FEATURES, 1 }, { KVM_CAP_SREGS2, 1 },
+		{ KVM_CAP_IMMEDIATE_EXIT, 1 }, { KVM_CAP_GET_TSC_KHZ, 1 },
+		{ KVM_CAP_XSAVE, 1 }, { KVM_CAP_XCRS, 1 },
+		{ KVM_CAP_XSAVE2, 4096 },
+		{ KVM_CAP_SYNC_REGS, KVM_SYNC_X86_VALID_FIELDS },
+		{ KVM_CAP_MAX_VCPUS, KVM_MAX_VCPUS },
+		/* Not implemented: not reported. */
+		{ KVM_CAP_TSC_CONTROL, 0 }, { KVM_CAP_MCE, 0 }, { KVM_CAP_IRQCHIP, 0 },
+		{ KVM_CAP_EXCEPTION_PAYLOAD, 0 }, { KVM_CAP_X86_SMM, 0 },
+		{ KVM_CAP_ADJUST_CLOCK, 0 }, { KVM_CAP_NESTED_STATE, 0 },
+		{ KVM_CAP_X86_USER_SPACE_MSR, 0 }, { KVM_CAP_EXIT_HYPERCALL, 0 },
+		{ 100000, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (kvm_arch_check_extension(NULL, rows[i].cap) != rows[i].want)
+			fail_msg("cap %ld: %d", rows[i].cap,
+				 kvm_arch_check_extension(NULL, rows[i].cap));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_exit_io_out_then_in),
+		T(test_exit_mmio),
+		T(test_exit_hlt_shutdown_internal),
+		T(test_immediate_exit),
+		T(test_signal_kick),
+		T(test_memslot_update_kicks),
+		T(test_run_state_fields),
+		T(test_cr8_from_run),
+		T(test_irq_window),
+		T(test_sync_regs),
+		T(test_vm_ioctls),
+		T(test_check_extension),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
