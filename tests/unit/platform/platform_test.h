@@ -6,6 +6,7 @@
 #ifndef SKVM_PLATFORM_TEST_H
 #define SKVM_PLATFORM_TEST_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
