@@ -4,7 +4,12 @@
  * with EINTR and exit reason KVM_EXIT_INTR without running the guest
  * (Documentation/virt/kvm/api.rst, "immediate_exit").  A pending I/O
  * exit is completed first: the IN data the client supplied reaches the
- * register even though the guest does not run further.
+ * register even though the guest does not run further.  api.rst (under
+ * KVM_RUN's exit reasons): "the kernel side will first finish incomplete
+ * operations and then check for pending signals ... userspace can
+ * re-enter the guest with an unmasked signal pending or with the
+ * immediate_exit field set to complete pending operations without
+ * allowing any further instructions to be executed."
  *
  * The kernel does not write kvm_run.exit_reason on this path (x86's
  * kvm_arch_vcpu_ioctl_run returns before entering the guest), so the
