@@ -184,6 +184,12 @@ struct x86_cpu {
 	struct x86_fxsave fx;
 	struct x86_events ev;
 	bool halted;
+	/*
+	 * Set by the host to be told (X86_EXIT_IRQ_WINDOW) as soon as the
+	 * guest can take a maskable interrupt (KVM's
+	 * request_interrupt_window).
+	 */
+	bool req_irq_window;
 
 	const struct x86_cpu_ops *ops;
 	void *opaque;			/* the host's vCPU */

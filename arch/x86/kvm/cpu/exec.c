@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: MIT
+/*
+ * exec.c - the run loop: fetch a decoded block for RIP, run its handlers,
+ * take events at block boundaries, and leave on exits.
+ *
+ * Exits and exceptions raised deep inside a handler longjmp() back here;
+ * setjmp() runs once per x86_cpu_run() call, not per instruction.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "cpu_priv.h"
+
+/* ------------------------------------------------------------ lifetime */
+
+int x86_cpu_init(struct x86_cpu *cpu, const struct x86_cpu_ops *ops,
+		 void *opaque)
+{
+	struct x86_cpu_priv *p;
+
+	memset(cpu, 0, sizeof(*cpu));
+	cpu->ops = ops;
+	cpu->opaque = opaque;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		goto err;
+	p->arena = malloc(X86_ARENA_SIZE);
+	p->one = malloc(sizeof(*p->one) + sizeof(struct x86_insn));
+	if (!p->arena || !p->one)
+		goto err_free;
+	cpu->priv = p;
+	p->delivering = -1;
+	x86_handlers_init();
+	x86_decode_init(cpu);
+	x86_cpu_reset(cpu);
+	return 0;
+err_free:
+	free(p->arena);
+	free(p->one);
+	free(p);
+err:
+	return -ENOMEM;
+}
+
+void x86_cpu_destroy(struct x86_cpu *cpu)
+{
+	struct x86_cpu_priv *p = cpu->priv;
+
+	if (!p)
+		return;
+	free(p->arena);
+	free(p->one);
+	free(p);
+	cpu->priv = NULL;
+}
+
+static void x86_seg_reset(struct x86_seg *s, uint16_t sel, uint64_t base,
+			  uint32_t type)
+{
+	s->sel = sel;
+	s->base = base;
+	s->limit = 0xffff;
+	s->attr = type | X86_SEG_S | X86_SEG_P;
+}
+
+/* Intel SDM Vol. 3, 10.1.1, Table 10-1 */
+void x86_cpu_reset(struct x86_cpu *cpu)
+{
+	int i;
+
+	memset(cpu->gpr, 0, sizeof(cpu->gpr));
+	cpu->gpr[X86_RDX] = 0x600;	/* family 6 stepping */
+	cpu->rip = 0xfff0;
+	cpu->rflags = X86_FIXED1;
+	for (i = 0; i < 6; i++)
+		x86_seg_reset(&cpu->seg[i], 0, 0, 3);
+	x86_seg_reset(&cpu->seg[X86_CS], 0xf000, 0xffff0000, 0xb);
+	cpu->ldtr = (struct x86_seg){ .limit = 0xffff, .attr = 2 | X86_SEG_P };
+	cpu->tr = (struct x86_seg){ .limit = 0xffff, .attr = 0xb | X86_SEG_P };
+	cpu->gdtr = (struct x86_dtable){ 0, 0xffff };
+	cpu->idtr = (struct x86_dtable){ 0, 0xffff };
+	cpu->cr0 = X86_CR0_ET | X86_CR0_NW | X86_CR0_CD;
+	cpu->cr2 = cpu->cr3 = cpu->cr4 = cpu->cr8 = 0;
+	cpu->efer = 0;
+	cpu->xcr0 = 1;
+	memset(cpu->dr, 0, sizeof(cpu->dr));
+	cpu->dr[6] = 0xffff0ff0;
+	cpu->dr[7] = 0x400;
+	cpu->star = cpu->lstar = cpu->cstar = cpu->sfmask = 0;
+	cpu->kernel_gs_base = 0;
+	cpu->sysenter_cs = cpu->sysenter_esp = cpu->sysenter_eip = 0;
+	cpu->tsc_aux = 0;
+	cpu->pat = 0x0007040600070406ull;
+	cpu->apic_base = 0xfee00000 | (1u << 11) | (1u << 8);
+	memset(&cpu->fx, 0, sizeof(cpu->fx));
+	cpu->fx.fcw = 0x37f;
+	cpu->fx.mxcsr = 0x1f80;
+	cpu->fx.mxcsr_mask = 0xffbf;
+	memset(&cpu->ev, 0, sizeof(cpu->ev));
+	cpu->halted = false;
+	x86_cpu_state_changed(cpu);
+}
+
+void x86_cpu_state_changed(struct x86_cpu *cpu)
+{
+	struct x86_cpu_priv *p = cpu->priv;
+
+	x86_update_mode(cpu);
+	x86_paging_changed(cpu);
+	p->flush_blocks = true;
+}
+
+/* ------------------------------------------------------------- exits */
+
+X86_NORETURN void x86_exit(struct x86_cpu *cpu, enum x86_exit_reason r)
+{
+	cpu->exit.reason = r;
+	longjmp(cpu->priv->jb, 1);
+}
+
+X86_NORETURN void x86_internal_error(struct x86_cpu *cpu, uint32_t suberror)
+{
+	cpu->exit.internal.suberror = suberror;
+	cpu->exit.internal.insn_len = 0;
+	x86_exit(cpu, X86_EXIT_INTERNAL);
+}
+
+/*
+ * A valid instruction the engine does not execute yet: report it as KVM
+ * reports an emulation failure (KVM_INTERNAL_ERROR_EMULATION = 1), with
+ * its bytes, so the gap is visible rather than silently wrong.
+ */
+X86_NORETURN void x86_unimplemented(struct x86_cpu *cpu,
+				    const struct x86_insn *in)
+{
+	cpu->exit.internal.suberror = 1;
+	cpu->exit.internal.insn_len = in->len;
+	memcpy(cpu->exit.internal.insn, in->bytes, in->len);
+	x86_exit(cpu, X86_EXIT_INTERNAL);
+}
+
+/* ------------------------------------------------------- completions */
+
+void x86_cpu_complete_io(struct x86_cpu *cpu)
+{
+	struct x86_cpu_priv *p = cpu->priv;
+
+	if (p->io_state == 1)
+		p->io_state = 2;
+}
+
+void x86_cpu_complete_mmio(struct x86_cpu *cpu, const uint8_t data[8])
+{
+	struct x86_cpu_priv *p = cpu->priv;
+	struct x86_mmio_frag *f;
+
+	if (!p->mmio_wait || p->mmio_n >= X86_MMIO_LOG)
+		return;
+	p->mmio_wait = false;
+	f = &p->mmio[p->mmio_n++];
+	f->gpa = cpu->exit.mmio.gpa;
+	f->len = cpu->exit.mmio.len;
+	f->write = cpu->exit.mmio.write;
+	if (f->write)
+		memcpy(f->data, cpu->exit.mmio.data, 8);
+	else
+		memcpy(f->data, data, 8);
+}
+
+/* ------------------------------------------------------------- blocks */
+
+/* Checks made between blocks, never per instruction. */
+static void x86_block_boundary(struct x86_cpu *cpu)
+{
+	struct x86_cpu_priv *p = cpu->priv;
+	uint64_t g;
+
+	g = cpu->ops->generation ? cpu->ops->generation(cpu) : 0;
+	if (unlikely(g != p->seen_generation)) {
+		p->seen_generation = g;
+		x86_tlb_flush(cpu, false);
+		p->flush_blocks = true;
+	}
+	g = x86_code_reg_gen();
+	if (unlikely(g != p->seen_code_reg)) {
+		/* another page now holds code: no direct writes to it */
+		p->seen_code_reg = g;
+		x86_tlb_flush_writes(cpu);
+	}
+	g = x86_code_inval_gen();
+	if (unlikely(g != p->seen_code_inval)) {
+		p->seen_code_inval = g;
+		p->flush_blocks = true;
+	}
+	if (unlikely(p->flush_blocks)) {
+		p->flush_blocks = false;
+		x86_blocks_flush(cpu);
+	}
+}
+
+static void x86_exec_insn(struct x86_cpu *cpu, const struct x86_insn *in)
+{
+	struct x86_cpu_priv *p = cpu->priv;
+
+	p->next_rip = (cpu->rip + in->len) & p->ipmask;
+	p->brk = false;
+	in->fn(cpu, in);
+	cpu->rip = p->next_rip;
+}
+
+static void x86_exec_block(struct x86_cpu *cpu, const struct x86_block *b)
+{
+	struct x86_cpu_priv *p = cpu->priv;
+	const struct x86_insn *in = b->insn, *end = b->insn + b->n;
+	uint64_t next;
+
+	for (; in < end; in++) {
+		next = (cpu->rip + in->len) & p->ipmask;
+		p->next_rip = next;
+		in->fn(cpu, in);
+		cpu->rip = p->next_rip;
+		if (unlikely(p->brk || cpu->rip != next))
+			break;
+	}
+	p->brk = false;
+}
+
+/* Execute exactly one instruction (after a shadow or an MMIO/IO exit). */
+static void x86_exec_one(struct x86_cpu *cpu)
+{
+	const struct x86_block *b;
+	bool cached;
+
+	b = x86_block_get(cpu, &cached);
+	x86_exec_insn(cpu, &b->insn[0]);
+	x86_mmio_retire(cpu);
+}
+
+static bool x86_irq_deliverable(struct x86_cpu *cpu)
+{
+	return (cpu->rflags & X86_IF) && !cpu->ev.int_shadow;
+}
+
+/* Events at an instruction boundary (Intel SDM Vol. 3, 7.9: priority). */
+static bool x86_take_events(struct x86_cpu *cpu)
+{
+	struct x86_events *ev = &cpu->ev;
+	int v;
+
+	if (ev->exc_pending || ev->exc_injected || ev->irq_injected ||
+	    ev->nmi_injected) {
+		x86_deliver_pending(cpu);
+		return true;
+	}
+	if (ev->nmi_pending && !ev->nmi_masked &&
+	    !(ev->int_shadow & X86_SHADOW_MOV_SS)) {
+		ev->nmi_pending = false;
+		ev->nmi_injected = true;
+		x86_deliver_pending(cpu);
+		return true;
+	}
+	if (!x86_irq_deliverable(cpu) || !cpu->ops->pending_irq)
+		return false;
+	if (cpu->ops->pending_irq(cpu, false) < 0)
+		return false;
+	v = cpu->ops->pending_irq(cpu, true);
+	if (v < 0)
+		return false;
+	ev->irq_injected = true;
+	ev->irq_nr = (uint8_t)v;
+	x86_deliver_pending(cpu);
+	return true;
+}
+
+static bool x86_wake(struct x86_cpu *cpu)
+{
+	struct x86_events *ev = &cpu->ev;
+
+	if (ev->exc_pending || ev->exc_injected || ev->irq_injected ||
+	    ev->nmi_injected || (ev->nmi_pending && !ev->nmi_masked))
+		return true;
+	return (cpu->rflags & X86_IF) && cpu->ops->pending_irq &&
+	       cpu->ops->pending_irq(cpu, false) >= 0;
+}
+
+static void x86_run_loop(struct x86_cpu *cpu)
+{
+	struct x86_cpu_priv *p = cpu->priv;
+	const struct x86_block *b;
+	bool cached;
+
+	/* finish an instruction interrupted by an MMIO or I/O exit first */
+	if (p->mmio_n || p->io_state == 2)
+		x86_exec_one(cpu);
+	for (;;) {
+		x86_block_boundary(cpu);
+		if (cpu->ops->kicked && cpu->ops->kicked(cpu))
+			x86_exit(cpu, X86_EXIT_KICK);
+		if (x86_take_events(cpu))
+			continue;
+		if (cpu->ev.int_shadow) {
+			/* the shadow covers exactly one instruction */
+			x86_exec_one(cpu);
+			cpu->ev.int_shadow = 0;
+			continue;
+		}
+		if (cpu->req_irq_window && x86_irq_deliverable(cpu))
+			x86_exit(cpu, X86_EXIT_IRQ_WINDOW);
+		b = x86_block_get(cpu, &cached);
+		if (unlikely(!cached)) {
+			x86_exec_one(cpu);
+			continue;
+		}
+		x86_exec_block(cpu, b);
+	}
+}
+
+enum x86_exit_reason x86_cpu_run(struct x86_cpu *cpu)
+{
+	struct x86_cpu_priv *p = cpu->priv;
+
+	cpu->exit.reason = X86_EXIT_NONE;
+	p->mmio_pos = 0;
+	if (p->mmio_n && p->mmio_rip != cpu->rip)
+		p->mmio_n = 0;
+	if (p->io_state && p->io_rip != cpu->rip)
+		p->io_state = 0;
+	if (cpu->halted) {
+		if (!x86_wake(cpu))
+			return cpu->exit.reason = X86_EXIT_HLT;
+		cpu->halted = false;
+	}
+	if (setjmp(p->jb)) {
+		/* an exception was raised: deliver it and go on */
+		p->mmio_pos = 0;
+		p->delivering = -1;
+		if (cpu->exit.reason != X86_EXIT_NONE) {
+			p->in_run = false;
+			return cpu->exit.reason;
+		}
+	}
+	p->in_run = true;
+	x86_run_loop(cpu);
+	return cpu->exit.reason;
+}

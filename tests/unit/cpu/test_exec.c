@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_exec.c - table-driven snippet tests: each row loads a guest
+ * snippet, puts the vCPU in a mode, runs it to its exit and compares
+ * registers, exit reason and a row-specific check.
+ */
+#include <string.h>
+
+/* table rows leave trailing hooks out */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#include "test_host.h"
+
+struct reg_expect {
+	int reg;		/* -1 ends the list */
+	uint64_t val;
+};
+
+struct row {
+	const char *name;
+	void (*mode)(struct th *t);
+	const uint8_t *start, *end;
+	enum x86_exit_reason exit;
+	struct reg_expect regs[6];
+	void (*prep)(struct th *t);
+	void (*check)(struct th *t);
+};
+
+/* ------------------------------------------------------------ snippets */
+
+GUEST(real_basic, ".code16\n"
+      "mov $0x1234, %ax\n add $1, %ax\n mov %ax, %bx\n"
+      "mov $0x7000, %sp\n push %bx\n pop %cx\n"
+      "xor %dx, %dx\n dec %dx\n hlt\n");
+
+GUEST(real_io, ".code16\n"
+      "mov $0x41, %al\n out %al, $0xe9\n mov $0xe9, %dx\n mov $0x42, %al\n"
+      "out %al, %dx\n in $0x60, %al\n mov %al, %bl\n in %dx, %ax\n hlt\n");
+
+/* unreal mode: DS limit 4G kept from protected mode, 32-bit addressing */
+GUEST(real_unreal_mmio, ".code16\n"
+      "mov $0x300010, %esi\n movl $0xdeadbeef, (%esi)\n"
+      "mov (%esi), %ebx\n addr32 movw $0x55aa, 4(%esi)\n hlt\n");
+
+GUEST(real_call_int, ".code16\n"
+      "call 1f\n hlt\n1: mov $7, %cx\n int $0x20\n ret\n"
+      "handler20: mov $0x99, %dx\n iret\n");
+
+GUEST(long_alu, ".code64\n"
+      "mov $0x7fffffffffffffff, %rax\n add $1, %rax\n seto %bl\n"
+      "mov $-1, %ecx\n mov $5, %edx\n imul %rdx, %rcx\n"
+      "mov $100, %eax\n xor %edx, %edx\n mov $7, %r8d\n div %r8\n"
+      "hlt\n");
+
+GUEST(long_mmio, ".code64\n"
+      "mov $0x1122334455667788, %rax\n mov %rax, 0x300000\n"
+      "mov 0x300000, %rbx\n movb $0x5a, 0x300008\n movzbl 0x300008, %ecx\n"
+      "movw $0x1234, 0x30000a\n movzwl 0x30000a, %edx\n"
+      "movl $0xcafef00d, 0x30000c\n mov 0x30000c, %esi\n hlt\n");
+
+/* 8-byte accesses that straddle RAM/MMIO at both ends of the hole */
+GUEST(long_mmio_cross, ".code64\n"
+      "mov $0x0807060504030201, %rax\n mov %rax, 0x2ffffc\n"
+      "mov 0x2ffffc, %rbx\n mov %rax, 0x300ffc\n mov 0x300ffc, %rcx\n"
+      "hlt\n");
+
+GUEST(long_mmio_rmw, ".code64\n"
+      "movl $10, 0x300020\n addl $5, 0x300020\n lock incl 0x300020\n"
+      "mov 0x300020, %eax\n mov $3, %ebx\n xchg %ebx, 0x300020\n hlt\n");
+
+GUEST(long_rep_outs, ".code64\n"
+      "lea msg(%rip), %rsi\n mov $10, %ecx\n mov $0xe9, %dx\n"
+      "rep outsb\n mov $0x2000, %edi\n mov $4, %ecx\n rep insw\n hlt\n"
+      "msg: .ascii \"helloworld\"\n");
+
+GUEST(long_smc, ".code64\n"
+      "lea patch(%rip), %rdi\n movb $0x42, 1(%rdi)\n"
+      "patch: mov $0x11, %al\n hlt\n");
+
+GUEST(long_string, ".code64\n"
+      "cld\n mov $0x2000, %edi\n mov $0xab, %al\n mov $100, %ecx\n rep stosb\n"
+      "mov $0x2000, %esi\n mov $0x2100, %edi\n mov $25, %ecx\n rep movsl\n"
+      "mov $0x2100, %edi\n mov $0xab, %al\n mov $200, %ecx\n repe scasb\n"
+      "mov %rcx, %rbx\n mov $0x2000, %esi\n lodsq\n hlt\n");
+
+GUEST(long_stack, ".code64\n"
+      "push $-2\n pop %rbx\n pushfq\n pop %rcx\n call f\n hlt\n"
+      "f: enter $16, $0\n mov $0x77, %edx\n leave\n ret\n");
+
+GUEST(long_ud, ".code64\n ud2\n hlt\n");
+GUEST(long_ud_handler, ".code64\n mov $0x66, %ebx\n pop %rcx\n hlt\n");
+
+GUEST(long_pf, ".code64\n movq $1, 0x250000\n hlt\n");
+GUEST(long_pf_handler, ".code64\n pop %rbx\n mov %cr2, %rcx\n hlt\n");
+
+GUEST(long_de, ".code64\n xor %ecx, %ecx\n mov $1, %eax\n div %ecx\n hlt\n");
+GUEST(long_triple, ".code64\n ud2\n");
+
+GUEST(long_syscall, ".code64\n"
+      "mov $0x1122, %r12\n syscall\n mov %cs, %r14\n syscall\n");
+GUEST(long_syscall_entry, ".code64\n"
+      "cmp $1, %eax\n je 1f\n mov $0x55, %ebx\n mov %rcx, %r13\n"
+      "mov $1, %eax\n sysretq\n 1: hlt\n");
+
+/* real mode -> protected mode -> long mode, in one snippet at 0x1000 */
+GUEST(real_to_long, ".code16\n"
+      "cli\n lgdtl gdtptr - real_to_long_start + 0x1000\n"
+      "mov %cr0, %eax\n or $1, %eax\n mov %eax, %cr0\n"
+      "ljmpl $0x08, $(pm32 - real_to_long_start + 0x1000)\n"
+      ".code32\n pm32: mov $0x10, %ax\n mov %ax, %ds\n mov %ax, %ss\n"
+      "mov $0x7000, %esp\n mov %cr4, %eax\n or $0x20, %eax\n mov %eax, %cr4\n"
+      "mov $0x10000, %eax\n mov %eax, %cr3\n mov $0xc0000080, %ecx\n"
+      "rdmsr\n or $0x100, %eax\n wrmsr\n mov %cr0, %eax\n"
+      "or $0x80000000, %eax\n mov %eax, %cr0\n"
+      "ljmpl $0x18, $(lm64 - real_to_long_start + 0x1000)\n"
+      ".code64\n lm64: mov $0x123456789, %rbx\n mov $0xc0000080, %ecx\n"
+      "rdmsr\n mov %rax, %rdx\n hlt\n"
+      ".p2align 3\n gdtptr: .word 39\n .long 0x500\n");
+
+/* -------------------------------------------------------------- preps */
+
+static void prep_unreal(struct th *t)
+{
+	t->cpu.seg[X86_DS].limit = 0xffffffff;
+	memset(t->mmio, 0, sizeof(t->mmio));
+}
+
+static void prep_real_int(struct th *t)
+{
+	/* IVT[0x20] -> handler20 */
+	uint16_t off = (uint16_t)(TH_CODE + 10);
+
+	memcpy(t->ram + 0x20 * 4, &off, 2);
+	memset(t->ram + 0x20 * 4 + 2, 0, 2);
+}
+
+static void prep_mmio_fill(struct th *t)
+{
+	memset(t->mmio, 0, sizeof(t->mmio));
+}
+
+static void prep_ud(struct th *t)
+{
+	th_load(t, 0x3000, long_ud_handler_start, long_ud_handler_end);
+	th_idt_set(t, 6, 0x3000, true, 0, 0);
+}
+
+static void prep_pf(struct th *t)
+{
+	th_load(t, 0x3000, long_pf_handler_start, long_pf_handler_end);
+	th_idt_set(t, 14, 0x3000, true, 0, 0);
+	*th_pte(t, 0x250000) &= ~2ull;		/* read-only */
+}
+
+static void prep_de(struct th *t)
+{
+	th_load(t, 0x3000, long_ud_handler_start, long_ud_handler_end);
+	th_idt_set(t, 0, 0x3000, true, 0, 0);
+}
+
+static void prep_triple(struct th *t)
+{
+	t->cpu.idtr.limit = 0;	/* #UD -> #GP -> #DF -> shutdown */
+}
+
+static void prep_syscall(struct th *t)
+{
+	th_load(t, 0x3000, long_syscall_entry_start, long_syscall_entry_end);
+	t->cpu.lstar = 0x3000;
+	t->cpu.star = (0x23ull << 48) | (0x18ull << 32);
+	t->cpu.sfmask = 0x200;
+	t->cpu.rflags |= 0x200;
+}
+
+static void prep_real_to_long(struct th *t)
+{
+	th_long64(t);		/* builds GDT and page tables */
+	th_real_mode(t);
+	SNIP_LOAD(t, real_to_long);
+}
+
+/* -------------------------------------------------------------- checks */
+
+static void check_real_io(struct th *t)
+{
+	assert_int_equal(t->n_out, 2);
+	assert_memory_equal(t->out, "AB", 2);
+}
+
+static void check_unreal(struct th *t)
+{
+	uint32_t v;
+
+	memcpy(&v, t->mmio + 0x10, 4);
+	assert_int_equal(v, 0xdeadbeef);
+	assert_int_equal(t->mmio[0x14], 0xaa);
+	assert_int_equal(t->mmio[0x15], 0x55);
+	assert_int_equal(t->n_mmio, 3);
+}
+
+static void check_mmio(struct th *t)
+{
+	assert_int_equal(t->n_mmio_write, 4);
+	assert_int_equal(t->n_mmio_read, 4);
+}
+
+static void check_mmio_cross(struct th *t)
+{
+	static const uint8_t want[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+	assert_memory_equal(t->ram + 0x2ffffc, want, 4);
+	assert_memory_equal(t->mmio, want + 4, 4);
+	assert_memory_equal(t->mmio + 0xffc, want, 4);
+	assert_memory_equal(t->ram + 0x301000, want + 4, 4);
+}
+
+static void check_mmio_rmw(struct th *t)
+{
+	uint32_t v;
+
+	memcpy(&v, t->mmio + 0x20, 4);
+	assert_int_equal(v, 3);
+}
+
+static void check_rep_outs(struct th *t)
+{
+	assert_int_equal(t->n_out, 10);
+	assert_memory_equal(t->out, "helloworld", 10);
+	assert_int_equal(t->n_io, 2);		/* one batch each */
+	assert_int_equal(t->ram[0x2000], 0x78);
+	assert_int_equal(t->ram[0x2001], 0x56);
+	assert_int_equal(t->ram[0x2002], 0x34);
+	assert_int_equal(t->ram[0x2004], 0x78);
+}
+
+static void check_pf(struct th *t)
+{
+	/* the faulting write must not have happened */
+	assert_int_equal(th_rd64(t, 0x250000), 0);
+}
+
+static void check_syscall(struct th *t)
+{
+	assert_int_equal(t->cpu.gpr[14], 0x33);	/* ran at CPL 3 */
+	assert_int_equal(t->cpu.seg[X86_CS].sel, 0x18);
+	assert_int_equal(t->cpu.seg[X86_SS].sel, 0x20);
+	assert_false(t->cpu.rflags & 0x200);	/* masked by SFMASK */
+	assert_true(t->cpu.gpr[11] & 0x200);
+}
+
+static void check_real_to_long(struct th *t)
+{
+	assert_true(t->cpu.efer & 0x400);
+	assert_true(t->cpu.seg[X86_CS].attr & X86_SEG_L);
+}
+
+/* ---------------------------------------------------------------- table */
+
+#define R(n)	X86_R##n
+#define END	{ -1, 0 }
+
+static const struct row rows[] = {
+	{ "real_basic", th_real_mode, real_basic_start, real_basic_end,
+	  X86_EXIT_HLT, { { R(BX), 0x1235 }, { R(CX), 0x1235 },
+			  { R(DX), 0xffff }, END } },
+	{ "real_io", th_real_mode, real_io_start, real_io_end, X86_EXIT_HLT,
+	  { { R(BX), 0x78 }, { R(AX), 0x5678 }, END }, NULL, check_real_io },
+	{ "real_unreal_mmio", th_real_mode, real_unreal_mmio_start,
+	  real_unreal_mmio_end, X86_EXIT_HLT, { { R(BX), 0xdeadbeef }, END },
+	  prep_unreal, check_unreal },
+	{ "real_call_int", th_real_mode, real_call_int_start,
+	  real_call_int_end, X86_EXIT_HLT,
+	  { { R(CX), 7 }, { R(DX), 0x99 }, { R(SP), 0x7000 }, END },
+	  prep_real_int },
+	{ "long_alu", th_long64, long_alu_start, long_alu_end, X86_EXIT_HLT,
+	  { { R(AX), 14 }, { R(DX), 2 }, { R(BX), 1 },
+	    { R(CX), 0x4fffffffb }, END } },
+	{ "long_mmio", th_long64, long_mmio_start, long_mmio_end,
+	  X86_EXIT_HLT, { { R(BX), 0x1122334455667788 }, { R(CX), 0x5a },
+			  { R(DX), 0x1234 }, { R(SI), 0xcafef00d }, END },
+	  prep_mmio_fill, check_mmio },
+	{ "long_mmio_cross", th_long64, long_mmio_cross_start,
+	  long_mmio_cross_end, X86_EXIT_HLT,
+	  { { R(BX), 0x0807060504030201 }, { R(CX), 0x0807060504030201 },
+	    END }, prep_mmio_fill, check_mmio_cross },
+	{ "long_mmio_rmw", th_long64, long_mmio_rmw_start, long_mmio_rmw_end,
+	  X86_EXIT_HLT, { { R(AX), 16 }, { R(BX), 16 }, END },
+	  prep_mmio_fill, check_mmio_rmw },
+	{ "long_rep_outs", th_long64, long_rep_outs_start, long_rep_outs_end,
+	  X86_EXIT_HLT, { { R(CX), 0 }, { R(DI), 0x2008 }, END }, NULL,
+	  check_rep_outs },
+	{ "long_smc", th_long64, long_smc_start, long_smc_end, X86_EXIT_HLT,
+	  { { R(AX), 0x42 }, END } },
+	{ "long_string", th_long64, long_string_start, long_string_end,
+	  X86_EXIT_HLT, { { R(BX), 99 }, { R(AX), 0xabababababababab },
+			  { R(SI), 0x2008 }, END } },
+	{ "long_stack", th_long64, long_stack_start, long_stack_end,
+	  X86_EXIT_HLT, { { R(BX), (uint64_t)-2 }, { R(CX), 0x2 },
+			  { R(DX), 0x77 }, { R(SP), TH_STACK }, END } },
+	{ "long_ud", th_long64, long_ud_start, long_ud_end, X86_EXIT_HLT,
+	  { { R(BX), 0x66 }, { R(CX), TH_CODE }, END }, prep_ud },
+	{ "long_pf", th_long64, long_pf_start, long_pf_end, X86_EXIT_HLT,
+	  { { R(BX), 3 }, { R(CX), 0x250000 }, END }, prep_pf, check_pf },
+	{ "long_de", th_long64, long_de_start, long_de_end, X86_EXIT_HLT,
+	  { { R(BX), 0x66 }, { R(CX), TH_CODE + 7 }, END }, prep_de },
+	{ "long_triple", th_long64, long_triple_start, long_triple_end,
+	  X86_EXIT_SHUTDOWN, { END }, prep_triple },
+	{ "long_syscall", th_long64, long_syscall_start, long_syscall_end,
+	  X86_EXIT_HLT, { { R(BX), 0x55 }, { R(13), TH_CODE + 9 },
+			  { R(12), 0x1122 }, END }, prep_syscall,
+	  check_syscall },
+	{ "real_to_long", prep_real_to_long, NULL, NULL, X86_EXIT_HLT,
+	  { { R(BX), 0x123456789 }, { R(DX), 0x500 }, END }, NULL,
+	  check_real_to_long },
+};
+
+static void run_row(void **state)
+{
+	const struct row *r = *state;
+	struct th *t = th_new();
+	int i;
+
+	r->mode(t);
+	if (r->start)
+		th_load(t, TH_CODE, r->start, r->end);
+	if (r->prep)
+		r->prep(t);
+	if (th_run(t) != r->exit)
+		fail_msg("%s: exit %d, want %d (rip %#llx cs %#x exc %d)",
+			 r->name, t->cpu.exit.reason, r->exit,
+			 (unsigned long long)t->cpu.rip, t->cpu.seg[X86_CS].sel,
+			 t->cpu.ev.exc_nr);
+	for (i = 0; r->regs[i].reg >= 0; i++) {
+		if (t->cpu.gpr[r->regs[i].reg] != r->regs[i].val)
+			fail_msg("%s: reg %d = %#llx, want %#llx", r->name,
+				 r->regs[i].reg,
+				 (unsigned long long)t->cpu.gpr[r->regs[i].reg],
+				 (unsigned long long)r->regs[i].val);
+	}
+	if (r->check)
+		r->check(t);
+	th_free(t);
+}
+
+int main(void)
+{
+	struct CMUnitTest tests[sizeof(rows) / sizeof(rows[0])];
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(&tests[i], 0, sizeof(tests[i]));
+		tests[i].name = rows[i].name;
+		tests[i].test_func = run_row;
+		tests[i].initial_state = (void *)&rows[i];
+	}
+	return _cmocka_run_group_tests("exec", tests, i, NULL, NULL);
+}
