@@ -441,8 +441,19 @@ static void x86_i_##name(struct x86_cpu *cpu, const struct x86_insn *in) \
 	x86_op_write(cpu, in, 0, d);					\
 	x86_set_arith(cpu, f);						\
 }
-X86_SCAN(bsf)
-X86_SCAN(bsr)
+/* BSF/BSR with a zero source leave the whole destination untouched */
+#define X86_BSX(name)							\
+static void x86_i_##name(struct x86_cpu *cpu, const struct x86_insn *in) \
+{									\
+	uint64_t d = x86_op_read(cpu, in, 0), s = x86_op_read(cpu, in, 1); \
+	uint64_t f = cpu->rflags;					\
+	d = x86_h_##name(d, s, &f, in->op[0].size);			\
+	if (s & x86_mask(in->op[1].size))				\
+		x86_op_write(cpu, in, 0, d);				\
+	x86_set_arith(cpu, f);						\
+}
+X86_BSX(bsf)
+X86_BSX(bsr)
 X86_SCAN(tzcnt)
 X86_SCAN(lzcnt)
 X86_SCAN(popcnt)
