@@ -320,7 +320,7 @@ struct x86_walk {
 	uint64_t gpa;
 	bool global;
 };
-/* 0 and *w set, or the #PF error code (bit 31 set = internal error). */
+/* 0 and *w set, or bit 30 + the #PF error code (bit 31 = internal error). */
 uint32_t x86_walk(struct x86_cpu *cpu, uint64_t la, enum x86_acc acc,
 		  enum x86_pv pv, bool implicit, bool set_ad,
 		  struct x86_walk *w);

@@ -17,6 +17,7 @@
 #define PTE_ADDR	0x000ffffffffff000ull
 
 #define X86_WALK_INTERNAL	(1u << 31)
+#define X86_WALK_FAULT		(1u << 30)	/* error code 0 is a fault too */
 
 struct x86_pt_level {
 	void *entry;		/* host address of the entry */
@@ -227,14 +228,14 @@ uint32_t x86_walk(struct x86_cpu *cpu, uint64_t la, enum x86_acc acc,
 	if (err & X86_WALK_INTERNAL)
 		return err;
 	if (err)
-		return (err & 0xff) | pfec;
+		return (err & 0xff) | pfec | X86_WALK_FAULT;
 	if (!(cpu->efer & X86_EFER_NXE))
 		s.xd = 0;
 	if (!(cpu->cr4 & X86_CR4_PGE))
 		w->global = false;
 	err = x86_check_perm(cpu, &s, acc, pv, implicit);
 	if (err)
-		return err | pfec;
+		return err | pfec | X86_WALK_FAULT;
 	if (set_ad)
 		x86_set_ad(cpu, &s, acc == X86_ACC_W);
 	return 0;

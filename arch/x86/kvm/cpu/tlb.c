@@ -66,7 +66,7 @@ uint8_t *x86_tlb_fill(struct x86_cpu *cpu, uint64_t la, enum x86_acc acc,
 	if (unlikely(err & (1u << 31)))
 		x86_internal_error(cpu, 1);
 	if (unlikely(err))
-		x86_raise_pf(cpu, la, err);
+		x86_raise_pf(cpu, la, err & 0xffff);
 	*gpa = w.gpa;
 	host = cpu->ops->gpa_page(cpu, w.gpa & X86_PAGE_MASK,
 				  acc == X86_ACC_W);
