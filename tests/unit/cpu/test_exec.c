@@ -117,7 +117,43 @@ GUEST(real_to_long, ".code16\n"
       "rdmsr\n mov %rax, %rdx\n hlt\n"
       ".p2align 3\n gdtptr: .word 39\n .long 0x500\n");
 
+GUEST(long_sti_irq, ".code64\n sti\n mov $1, %ebx\n mov $2, %esi\n hlt\n");
+GUEST(long_irq_handler, ".code64\n mov %ebx, %ecx\n mov $0x77, %edx\n iretq\n");
+GUEST(long_hlt_wake, ".code64\n sti\n hlt\n mov $5, %esi\n hlt\n");
+GUEST(long_df, ".code64\n movq $1, 0x250000\n hlt\n");
+GUEST(long_df_handler, ".code64\n pop %rbx\n mov $0xdf, %ecx\n hlt\n");
+GUEST(long_movss, ".code64\n sti\n nop\n mov %ss, %ax\n mov %ax, %ss\n"
+      "mov $3, %ebx\n hlt\n");
+
 /* -------------------------------------------------------------- preps */
+
+static void prep_irq(struct th *t)
+{
+	th_load(t, 0x3000, long_irq_handler_start, long_irq_handler_end);
+	th_idt_set(t, 0x30, 0x3000, true, 0, 0);
+	t->irq = 0x30;
+}
+
+static void prep_hlt_wake(struct th *t)
+{
+	th_load(t, 0x3000, long_irq_handler_start, long_irq_handler_end);
+	th_idt_set(t, 0x30, 0x3000, true, 0, 0);
+}
+
+static void prep_df(struct th *t)
+{
+	th_load(t, 0x3000, long_df_handler_start, long_df_handler_end);
+	th_idt_set(t, 8, 0x3000, true, 0, 1);	/* on IST1 */
+	th_idt_set(t, 14, 0x3000, true, 0, 0);
+	t->ram[TH_IDT + 14 * 16 + 5] &= 0x7f;	/* #PF gate not present */
+	*th_pte(t, 0x250000) &= ~1ull;
+}
+
+static void prep_movss(struct th *t)
+{
+	prep_irq(t);
+	t->irq = -1;
+}
 
 static void prep_unreal(struct th *t)
 {
@@ -254,6 +290,36 @@ static void check_real_to_long(struct th *t)
 	assert_true(t->cpu.seg[X86_CS].attr & X86_SEG_L);
 }
 
+static void check_irq(struct th *t)
+{
+	assert_int_equal(t->irq_acked, 1);
+}
+
+static void check_hlt_wake(struct th *t)
+{
+	assert_true(t->cpu.halted);
+	assert_int_equal(t->cpu.gpr[X86_RSI], 0);
+	/* still halted: no event */
+	assert_int_equal(x86_cpu_run(&t->cpu), X86_EXIT_HLT);
+	t->irq = 0x30;
+	assert_int_equal(th_run(t), X86_EXIT_HLT);
+	assert_int_equal(t->cpu.gpr[X86_RSI], 5);
+	assert_int_equal(t->cpu.gpr[X86_RDX], 0x77);
+	assert_int_equal(t->irq_acked, 1);
+}
+
+static void check_df(struct th *t)
+{
+	/* #DF frame on the IST1 stack */
+	assert_true(t->cpu.gpr[X86_RSP] < 0x4800 &&
+		    t->cpu.gpr[X86_RSP] > 0x4700);
+}
+
+static void check_movss(struct th *t)
+{
+	assert_int_equal(t->cpu.gpr[X86_RBX], 3);
+}
+
 /* ---------------------------------------------------------------- table */
 
 #define R(n)	X86_R##n
@@ -309,6 +375,17 @@ static const struct row rows[] = {
 	  X86_EXIT_HLT, { { R(BX), 0x55 }, { R(13), TH_CODE + 9 },
 			  { R(12), 0x1122 }, END }, prep_syscall,
 	  check_syscall },
+	{ "long_sti_shadow_irq", th_long64, long_sti_irq_start,
+	  long_sti_irq_end, X86_EXIT_HLT,
+	  { { R(CX), 1 }, { R(DX), 0x77 }, { R(SI), 2 }, END }, prep_irq,
+	  check_irq },
+	{ "long_hlt_wake", th_long64, long_hlt_wake_start, long_hlt_wake_end,
+	  X86_EXIT_HLT, { END }, prep_hlt_wake, check_hlt_wake },
+	{ "long_double_fault", th_long64, long_df_start, long_df_end,
+	  X86_EXIT_HLT, { { R(BX), 0 }, { R(CX), 0xdf }, END }, prep_df,
+	  check_df },
+	{ "long_mov_ss", th_long64, long_movss_start, long_movss_end,
+	  X86_EXIT_HLT, { END }, prep_movss, check_movss },
 	{ "real_to_long", prep_real_to_long, NULL, NULL, X86_EXIT_HLT,
 	  { { R(BX), 0x123456789 }, { R(DX), 0x500 }, END }, NULL,
 	  check_real_to_long },
