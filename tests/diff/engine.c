@@ -54,11 +54,12 @@
 #define PTE_D		0x040ull
 #define PTE_NX		(1ull << 63)
 
-#define SEL_KCODE	0x08
-#define SEL_KDATA	0x10
-#define SEL_UDATA	0x1b
-#define SEL_UCODE	0x23
-#define SEL_TSS		0x28
+/* Linux's x86-64 GDT layout, so MOV r, Sreg reads the same selectors */
+#define SEL_KCODE	0x10
+#define SEL_KDATA	0x18
+#define SEL_UDATA	0x2b
+#define SEL_UCODE	0x33
+#define SEL_TSS		0x40
 
 static struct {
 	uint8_t *mem;
@@ -264,14 +265,15 @@ static void fz_setup_cpu(struct x86_cpu *cpu, const struct fz_state *in)
 	cpu->xcr0 = 3;
 	fz_seg(&cpu->seg[X86_CS], SEL_UCODE, 0xa0fb);	/* L G, DPL 3 */
 	fz_seg(&cpu->seg[X86_SS], SEL_UDATA, 0xc0f3);
-	fz_seg(&cpu->seg[X86_DS], SEL_UDATA, 0xc0f3);
-	fz_seg(&cpu->seg[X86_ES], SEL_UDATA, 0xc0f3);
+	/* DS and ES are null in a 64-bit Linux process */
+	fz_seg(&cpu->seg[X86_DS], 0, X86_SEG_UNUSABLE);
+	fz_seg(&cpu->seg[X86_ES], 0, X86_SEG_UNUSABLE);
 	fz_seg(&cpu->seg[X86_FS], 0, X86_SEG_UNUSABLE);
 	fz_seg(&cpu->seg[X86_GS], 0, X86_SEG_UNUSABLE);
 	cpu->ldtr = (struct x86_seg){ .attr = X86_SEG_UNUSABLE };
 	cpu->tr = (struct x86_seg){ .sel = SEL_TSS, .base = FZ_TSS,
 				    .limit = 0x67, .attr = 0x8b };
-	cpu->gdtr = (struct x86_dtable){ FZ_GDT, 0x37 };
+	cpu->gdtr = (struct x86_dtable){ FZ_GDT, SEL_TSS + 15 };
 	cpu->idtr = (struct x86_dtable){ FZ_IDT, 32 * 16 - 1 };
 	memcpy(&cpu->fx, in->fx, sizeof(cpu->fx));
 	x86_cpu_state_changed(cpu);

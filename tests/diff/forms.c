@@ -139,6 +139,10 @@ const struct fz_form fz_forms[] = {
 	GP("nop", NOP, S_ALL, G_PLAIN, 0, 0, K_NONE),
 	GP("nop rm", NOP, S_WD, G_PLAIN, 0, 1, K_RM),
 	GP("xlat", XLAT, S_ALL, G_XLAT, 0, 0, K_NONE),
+	GP("pause", PAUSE, S_ALL, G_PLAIN, 0, 0, K_NONE),
+	GP("endbr64", ENDBR64, S_ALL, G_PLAIN, 0, 0, K_NONE),
+	GP("mov r,sreg", MOV, S_WDQ, G_SREG, 0, 2, K_R, K_SREG),
+	GP("mov m16,sreg", MOV, S_W, G_SREG, 0, 2, K_M, K_SREG),
 
 	STR(MOVSB, "movsb", G_STR), STR(MOVSW, "movsw", G_STR),
 	STR(MOVSD, "movsd", G_STR), STR(MOVSQ, "movsq", G_STR),
@@ -168,6 +172,7 @@ const struct fz_form fz_forms[] = {
 	GRP(STACK, "pushfq", PUSHFQ, S_Q, G_PUSH, 0, K_NONE),
 	GRP(STACK, "pushf", PUSHF, S_W, G_PUSH, 0, K_NONE),
 	GRP(STACK, "popfq", POPFQ, S_Q, G_POPF, 0, K_NONE),
+	GRP(STACK, "popfq (sets AC)", POPFQ, S_Q, G_POPF_AC, 0, K_NONE),
 	GRP(STACK, "enter i16,0", ENTER, S_Q, G_ENTER, 2, K_NONE),
 	GRP(STACK, "leave", LEAVE, S_Q, G_LEAVE, 0, K_NONE),
 

@@ -401,6 +401,9 @@ static void fz_operand(struct fz_gctx *g, int kind, ZydisEncoderOperand *o)
 	case K_XMM: case K_XM: case K_XM64:
 		fz_op_reg(o, ZYDIS_REGISTER_XMM0 + fz_below(g->r, 16));
 		break;
+	case K_SREG:	/* ES CS SS DS FS GS */
+		fz_op_reg(o, ZYDIS_REGISTER_ES + fz_below(g->r, 6));
+		break;
 	default:
 		break;
 	}
@@ -594,15 +597,19 @@ static void fz_gen_push(struct fz_gctx *g)
 	g->stack = g->size;
 }
 
-static void fz_gen_popf(struct fz_gctx *g)
+static void fz_gen_popf(struct fz_gctx *g, bool ac)
 {
 	unsigned int n = fz_pick(g, 0);
 	ZydisEncoderRequest *p;
 
-	/* arithmetic flags, DF, and IF/IOPL/ID, which CPL 3 cannot change
-	 * (IF, IOPL) or may (ID) */
+	/*
+	 * Arithmetic flags, DF, and IF/IOPL/ID, which CPL 3 cannot change
+	 * (IF, IOPL) or may (ID).  The AC form sets AC: with CR0.AM set
+	 * (Linux sets it, and so does engine.c), a misaligned access then
+	 * raises #AC.
+	 */
 	fz_pre_mov(g, fz_gpr(n, 4),
-		   (int64_t)(fz_rand(g->r) & 0x203cd5) | 2);
+		   (int64_t)(fz_rand(g->r) & 0x203cd5) | 2 | (ac ? 0x40000 : 0));
 	p = fz_pre(g, ZYDIS_MNEMONIC_PUSH);
 	p->operand_count = 1;
 	fz_op_reg(&p->operands[0], fz_gpr(n, 8));
@@ -700,12 +707,14 @@ static bool fz_gen_item(struct fz_rng *r, unsigned int f, struct fz_item *it)
 	case G_BRANCH: fz_gen_branch(&g, false); break;
 	case G_CALL: fz_gen_branch(&g, true); break;
 	case G_PUSH: fz_gen_push(&g); break;
-	case G_POPF: fz_gen_popf(&g); break;
+	case G_POPF: fz_gen_popf(&g, false); break;
+	case G_POPF_AC: fz_gen_popf(&g, true); break;
 	case G_ENTER: fz_gen_enter(&g); break;
 	case G_LEAVE: fz_gen_leave(&g); break;
 	case G_XLAT: fz_gen_xlat(&g); break;
 	case G_INT: fz_gen_int(&g); break;
 	case G_PORT: fz_gen_port(&g); break;
+	case G_SREG: fz_operands(&g); break;
 	default: fz_operands(&g); break;
 	}
 	it->req[it->n++] = g.main;

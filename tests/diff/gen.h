@@ -37,6 +37,7 @@ enum {
 	K_ST0, K_ST,	/* x87 ST(0), ST(i) */
 	K_MM, K_MMM,	/* MMX register, MMX register or m64 */
 	K_XMM, K_XM, K_XM64,	/* XMM, XMM or m128, XMM or m64 */
+	K_SREG,		/* a segment register (read only) */
 };
 
 /* generators (struct fz_form.gen) */
@@ -52,11 +53,13 @@ enum {
 	G_CALL,		/* forward CALL: pushes a return address */
 	G_PUSH,		/* PUSH/POP/PUSHF: stack bytes accounted */
 	G_POPF,		/* PUSH of a sanitised value, then POPF */
+	G_POPF_AC,	/* the same with EFLAGS.AC set: alignment checks */
 	G_ENTER,
 	G_LEAVE,
 	G_XLAT,
 	G_INT,		/* INT n for vectors that fault identically */
 	G_PORT,		/* IN/OUT with an immediate port */
+	G_SREG,		/* MOV from a segment register */
 };
 
 #endif /* SKVM_TESTS_DIFF_GEN_H */

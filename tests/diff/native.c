@@ -115,6 +115,8 @@ asm(".text\n"
     "	mov fz_host_rsp(%rip), %rsp\n"
     "	pushfq\n"
     "	popq 136(%rax)\n"
+    "	pushq $0x202\n"
+    "	popfq\n"
     "	fxsave64 144(%rax)\n"
     ".globl fz_native_resume\n"
     ".hidden fz_native_resume\n"
@@ -139,6 +141,9 @@ static void fz_child_signal(int sig, siginfo_t *si, void *ctx)
 	struct fz_state *out = (struct fz_state *)fz_out_ptr;
 	int i;
 
+	/* the sequence may have left AC set: clear it (past the red zone) */
+	asm volatile("lea -128(%%rsp), %%rsp\n\tpushq $0x202\n\tpopfq\n\t"
+		     "lea 128(%%rsp), %%rsp" ::: "cc", "memory");
 	for (i = 0; i < 16; i++)
 		out->gpr[i] = g[fz_greg[i]];
 	out->rip = g[REG_RIP];
@@ -274,12 +279,16 @@ void fz_native_stop(void)
 	fz_native_kill();
 }
 
-/* The native terminator: jmp [rip+0] with fz_native_done's address. */
+/*
+ * The native terminator: jmp [rip+disp] to fz_native_done, the address
+ * stored 8-byte aligned (the sequence may have set EFLAGS.AC).
+ */
 static unsigned int fz_native_term(uint8_t *p)
 {
 	ZydisEncoderRequest r;
 	ZyanUSize len = 15;
 	uint64_t target = (uint64_t)(uintptr_t)fz_native_done;
+	unsigned int at = 6 + (8 - ((uintptr_t)p + 6) % 8) % 8;
 
 	memset(&r, 0, sizeof(r));
 	r.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
@@ -288,10 +297,12 @@ static unsigned int fz_native_term(uint8_t *p)
 	r.operands[0].type = ZYDIS_OPERAND_TYPE_MEMORY;
 	r.operands[0].mem.base = ZYDIS_REGISTER_RIP;
 	r.operands[0].mem.size = 8;
-	if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&r, p, &len)))
+	r.operands[0].mem.displacement = at - 6;
+	if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&r, p, &len)) ||
+	    len != 6)
 		abort();
-	memcpy(p + len, &target, 8);
-	return len + 8;
+	memcpy(p + at, &target, 8);
+	return at + 8;
 }
 
 static void fz_native_fail(struct fz_state *out, int why, const char *note)
