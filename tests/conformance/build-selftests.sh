@@ -13,10 +13,11 @@
 # then skip.
 set -euo pipefail
 
-tarball=$1
-work=$2
-compat=$3
-stamp=$4
+# Paths become absolute: make runs in other directories.
+tarball=$(realpath -m "$1")
+work=$(realpath -m "$2")
+compat=$(realpath "$3")
+stamp=$(realpath -m "$4")
 src=$work/linux-source-6.1
 out=$work/out
 
