@@ -135,8 +135,15 @@ struct x86_operand {
 	uint8_t scale;
 	uint8_t seg;		/* enum x86_sreg of a memory operand */
 	uint16_t sel;		/* PTR selector */
+	uint8_t enc;		/* X86_ENC_*: where the encoding puts it */
+	uint8_t rw;		/* X86_RW_*: what the instruction does to it */
 	int64_t disp;		/* displacement, immediate or PTR offset */
 };
+#define X86_ENC_OTHER	0
+#define X86_ENC_REG	1	/* ModRM.reg */
+#define X86_ENC_RM	2	/* ModRM.rm (register or memory) */
+#define X86_RW_R	1
+#define X86_RW_W	2
 
 struct x86_insn;
 typedef void (*x86_handler)(struct x86_cpu *cpu, const struct x86_insn *in);

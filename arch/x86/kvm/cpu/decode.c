@@ -170,6 +170,14 @@ static void x86_map_operand(const ZydisDecodedOperand *z,
 	memset(o, 0, sizeof(*o));
 	o->size = (uint8_t)(z->size / 8);
 	o->base = o->index = X86_NOREG;
+	if (z->encoding == ZYDIS_OPERAND_ENCODING_MODRM_REG)
+		o->enc = X86_ENC_REG;
+	else if (z->encoding == ZYDIS_OPERAND_ENCODING_MODRM_RM)
+		o->enc = X86_ENC_RM;
+	if (z->actions & ZYDIS_OPERAND_ACTION_MASK_READ)
+		o->rw |= X86_RW_R;
+	if (z->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)
+		o->rw |= X86_RW_W;
 	switch (z->type) {
 	case ZYDIS_OPERAND_TYPE_REGISTER:
 		x86_map_reg(z->reg.value, o);
