@@ -118,11 +118,12 @@ void kvm_ioapic_eoi(struct kvm_ioapic *s, int vector)
 	for (int pin = 0; pin < KVM_IOAPIC_NUM_PINS; pin++) {
 		uint64_t *e = &s->redirtbl[pin];
 
-		if ((*e & IOAPIC_VECTOR_MASK) != (uint64_t)vector ||
-		    !(*e & IOAPIC_LEVEL))
+		if ((*e & IOAPIC_VECTOR_MASK) != (uint64_t)vector)
+			continue;
+		s->acked |= 1u << pin;
+		if (!(*e & IOAPIC_LEVEL))
 			continue;
 		*e &= ~IOAPIC_REMOTE_IRR;
-		s->acked |= 1u << pin;
 		if (level_ready(s, pin))
 			ioapic_service(s, pin);
 	}

@@ -36,7 +36,7 @@ struct kvm_ioapic_ops {
 	 * later, from the vCPU's own thread).
 	 */
 	int (*deliver)(void *opaque, const struct kvm_lapic_irq *irq);
-	/* A level-triggered pin was EOIed (ack notifier); without the lock. */
+	/* A pin's vector was EOIed (ack notifier); without the lock. */
 	void (*ack)(void *opaque, int pin);
 };
 
@@ -68,7 +68,10 @@ void kvm_ioapic_unregister(struct kvm_ioapic *s, struct kvm *kvm);
  * -1 masked.
  */
 int kvm_ioapic_set_irq(struct kvm_ioapic *s, int pin, int level);
-/* A local APIC EOIed vector of a level-triggered interrupt. */
+/*
+ * A local APIC EOIed vector: level pins with it leave Remote IRR (and send
+ * again while asserted); every pin with it is acked to the notifiers.
+ */
 void kvm_ioapic_eoi(struct kvm_ioapic *s, int vector);
 
 /* KVM_GET/SET_IRQCHIP for KVM_IRQCHIP_IOAPIC. */

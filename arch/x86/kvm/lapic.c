@@ -10,8 +10,9 @@
  * Interrupt acceptance (SDM 11.8.3): a fixed or lowest-priority message
  * sets IRR (and TMR for level-triggered ones); the vCPU takes the highest
  * IRR vector whose priority class is above the PPR's, moving it to ISR;
- * EOI clears the highest ISR bit and, for a TMR vector, broadcasts the EOI
- * to the IOAPIC.  NMI, INIT and SIPI become events the vCPU's run loop
+ * EOI clears the highest ISR bit and is broadcast to the IOAPIC, which
+ * clears Remote IRR for level-triggered (TMR) vectors and runs the ack
+ * notifiers of edge pins too (the PIT's reinjection counts on them).  NMI, INIT and SIPI become events the vCPU's run loop
  * consumes.
  *
  * The timer counts at 1 GHz divided by TDCR (KVM's 1 ns APIC bus cycle);
@@ -505,8 +506,8 @@ static void timer_fn(struct kvm_hrtimer *t, uint64_t expires)
 
 /* --- Register writes ------------------------------------------------------------ */
 
-/* EOI (SDM 11.8.5).  Returns the vector to broadcast to the IOAPIC, or -1. */
-static int apic_eoi(struct kvm_lapic *a)
+/* EOI (SDM 11.8.5): the vector that ended, or -1; *level from TMR. */
+static int apic_eoi(struct kvm_lapic *a, bool *level)
 {
 	int v = vec_highest(a, APIC_ISR);
 
@@ -514,7 +515,8 @@ static int apic_eoi(struct kvm_lapic *a)
 		return -1;
 	vec_set(a, APIC_ISR, v, false);
 	update_ppr(a);
-	return vec_test(a, APIC_TMR, v) ? v : -1;
+	*level = vec_test(a, APIC_TMR, v);
+	return v;
 }
 
 static void write_lvt(struct kvm_lapic *a, unsigned int off, uint32_t val)
@@ -579,6 +581,7 @@ struct apic_after {
 	bool send;
 	struct kvm_lapic_irq irq;
 	int eoi_vector;
+	bool eoi_level;
 	bool do_kick;
 };
 
@@ -617,7 +620,7 @@ static int apic_reg_write(struct kvm_lapic *a, unsigned int off, uint32_t val,
 	case APIC_EOI:
 		if (x2apic_mode(a) && val)
 			return -1;
-		after->eoi_vector = apic_eoi(a);
+		after->eoi_vector = apic_eoi(a, &after->eoi_level);
 		break;
 	case APIC_LDR:
 		if (x2apic_mode(a))
@@ -687,7 +690,8 @@ static void apic_after(struct kvm_lapic *a, struct apic_after *after)
 	if (after->send)
 		kvm_apic_bus_deliver(a->bus, a, &after->irq);
 	if (after->eoi_vector >= 0 && a->bus->ops && a->bus->ops->eoi)
-		a->bus->ops->eoi(a->bus->opaque, after->eoi_vector);
+		a->bus->ops->eoi(a->bus->opaque, after->eoi_vector,
+				 after->eoi_level);
 	if (after->do_kick)
 		kick(a);
 }

@@ -80,8 +80,11 @@
 struct kvm_lapic;
 
 struct kvm_apic_bus_ops {
-	/* EOI of a level-triggered vector: the IOAPIC's EOI (no locks held). */
-	void (*eoi)(void *opaque, int vector);
+	/*
+	 * Every EOI, with whether the vector was level-triggered (TMR): the
+	 * IOAPIC's EOI and the ack notifiers of edge pins (no locks held).
+	 */
+	void (*eoi)(void *opaque, int vector, bool level);
 };
 
 /* All local APICs of a VM: the destination of IPIs, IOAPIC and MSI messages. */

@@ -54,7 +54,7 @@ static const struct ioapic_case cases[] = {
 		{ PIN, 4, 1, 1 }, { SENT, 1 }, { LAST, 0x34, 3, 0 },
 		{ PIN, 4, 1, 0 }, { SENT, 1 }, { PIN, 4, 0, 1 },
 		{ PIN, 4, 1, 1 }, { SENT, 2 }, { RD, RTE_LO(4), 0x34 },
-		{ END } } },
+		{ EOI, 0x34 }, { ACKS, 1 }, { SENT, 2 }, { END } } },
 	{ "masked: status -1, an edge while masked is lost", {
 		{ WR, RTE_LO(1), EDGE(0x31) | MASK }, { PIN, 1, 1, -1 },
 		{ SENT, 0 }, { WR, RTE_LO(1), EDGE(0x31) }, { SENT, 0 },
