@@ -48,6 +48,8 @@ void kvm_stats_destroy(struct kvm_stats *st)
 {
 	if (st->map)
 		munmap(st->map, st->map_size);
+	if (st->file)
+		kvm_file_unregister(st->file);
 	if (st->master_fd >= 0)
 		close(st->master_fd);
 	free(st->heap);
@@ -96,8 +98,9 @@ static int stats_build(struct kvm_stats *st)
 			     NULL, NULL, &f);
 	if (fd < 0)
 		return fd;
-	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED) {
+	map = kvm_file_map(fd, size);
+	if (!map) {
+		kvm_file_unregister(f);
 		close(fd);
 		return -ENOMEM;
 	}
@@ -108,6 +111,7 @@ static int stats_build(struct kvm_stats *st)
 	st->map = map;
 	st->map_size = size;
 	st->master_fd = fd;
+	st->file = f;
 	return 0;
 }
 

@@ -68,6 +68,7 @@ struct kvm_stats {
 	uint8_t *map;		/* whole memfd mapping, or NULL */
 	size_t map_size;
 	int master_fd;		/* kept to open more descriptions; -1 */
+	struct kvm_file *file;	/* its registry entry */
 	pthread_mutex_t lock;
 };
 

@@ -2,18 +2,23 @@
 /*
  * kvm_file.c - KVM objects as real kernel fds.
  *
- * The kernel gives each KVM object an anonymous-inode file.  Here each one
- * is a memfd: the client can close, dup, fork, poll, pread and mmap it with
- * no interposition, and we recognise our fds by their inode (fstat).
+ * The kernel gives each KVM object an anonymous-inode file; each one here is
+ * a memfd: the client can close, dup, fork, poll, pread and mmap it with no
+ * interposition, and we recognise our fds by their inode (fstat).
  *
- * The kernel frees an object when its file is released: the last fd *and*
- * the last mapping of the open file description are gone.  A memfd gives us
- * the same event through inotify: IN_CLOSE_* is reported when a description
- * of the inode is released, mappings included.  Our own mappings of an
- * object (kvm_run, stats data) go through a second description that lives
- * until the object is destroyed, so every IN_CLOSE we see while the object
- * is registered is the client's description going away.  A watcher thread
- * (started at the first object) turns those events into release() calls.
+ * The kernel frees an object when its file is released.  A memfd's inode
+ * dies when the last description referring to it goes, fds and mappings
+ * alike, and inotify reports that death (IN_IGNORED: the watch is removed
+ * because the inode is gone).  For objects that skvm never maps itself (the
+ * system, VM and device fds) that is exactly the kernel's release, and a
+ * watcher thread (started with the first object) turns each such event into
+ * the object's release().
+ *
+ * Objects that skvm maps (a vCPU's kvm_run, a stats file's data) keep their
+ * inode alive themselves, so their owners ask kvm_files_in_use() whether the
+ * client still holds them: an fd of the process, or a mapping that is not
+ * ours.  kvm_file_defer() re-runs such a check on the watcher thread until
+ * it succeeds.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,9 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kvm_file.h"
@@ -112,12 +119,77 @@ bool kvm_fd_is_ours(int fd)
 	return true;
 }
 
-/*
- * Is any fd of this process still open on the inode?  Guards against an
- * IN_CLOSE from a description the client opened itself through
- * /proc/self/fd (the registry must not drop an object that still has fds).
- */
-static bool inode_has_fd(dev_t dev, ino_t ino)
+/* A check re-run on the watcher thread until it returns true. */
+struct deferred {
+	bool (*check)(void *arg);
+	void *arg;
+	struct deferred *next;
+};
+static struct deferred *deferred;	/* under file_lock */
+
+#define DEFER_PERIOD_MS 20
+
+int kvm_file_defer(bool (*check)(void *arg), void *arg)
+{
+	struct deferred *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->check = check;
+	d->arg = arg;
+	pthread_mutex_lock(&file_lock);
+	d->next = deferred;
+	deferred = d;
+	pthread_mutex_unlock(&file_lock);
+	return 0;
+}
+
+static void run_deferred(void)
+{
+	struct deferred *list, *keep = NULL;
+
+	pthread_mutex_lock(&file_lock);
+	list = deferred;
+	deferred = NULL;
+	pthread_mutex_unlock(&file_lock);
+	while (list) {
+		struct deferred *d = list;
+
+		list = d->next;
+		if (d->check(d->arg)) {
+			free(d);
+			continue;
+		}
+		d->next = keep;
+		keep = d;
+	}
+	pthread_mutex_lock(&file_lock);
+	while (keep) {
+		struct deferred *d = keep;
+
+		keep = d->next;
+		d->next = deferred;
+		deferred = d;
+	}
+	pthread_mutex_unlock(&file_lock);
+}
+
+static int ino_cmp(const void *a, const void *b)
+{
+	ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Index of ino in the sorted set, or -1. */
+static int ino_find(const ino_t *set, int n, ino_t ino)
+{
+	const ino_t *p = bsearch(&ino, set, (size_t)n, sizeof(*set), ino_cmp);
+
+	return p ? (int)(p - set) : -1;
+}
+
+static bool fds_hold(dev_t dev, const ino_t *set, int n)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *de;
@@ -125,7 +197,7 @@ static bool inode_has_fd(dev_t dev, ino_t ino)
 	bool found = false;
 
 	if (!d)
-		return false;
+		return true;	/* cannot tell: keep the objects */
 	while (!found && (de = readdir(d)) != NULL) {
 		char *end;
 		long fd = strtol(de->d_name, &end, 10);
@@ -133,26 +205,78 @@ static bool inode_has_fd(dev_t dev, ino_t ino)
 		if (*end || end == de->d_name || fd == dirfd(d))
 			continue;
 		found = fstat((int)fd, &st) == 0 && st.st_dev == dev &&
-			st.st_ino == ino;
+			ino_find(set, n, st.st_ino) >= 0;
 	}
 	closedir(d);
 	return found;
 }
 
+/* A mapping of one of the inodes that does not start at our own. */
+static bool maps_hold(const ino_t *set, const uintptr_t *own, int n)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	bool found = false;
+
+	if (!f)
+		return true;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long start, end, off, ino;
+		unsigned int maj, min;
+		char perms[8];
+		int i;
+
+		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &start, &end, perms,
+			   &off, &maj, &min, &ino) != 7 || !ino)
+			continue;
+		i = ino_find(set, n, (ino_t)ino);
+		found = i >= 0 && own[i] != start;
+	}
+	fclose(f);
+	return found;
+}
+
+bool kvm_files_in_use(struct kvm_file *const *files, void *const *own, int n)
+{
+	ino_t *set = calloc((size_t)n + 1, sizeof(*set));
+	uintptr_t *own_sorted = calloc((size_t)n + 1, sizeof(*own_sorted));
+	bool busy = false;
+	dev_t dev = n ? files[0]->dev : 0;
+
+	if (!set || !own_sorted) {
+		free(set);
+		free(own_sorted);
+		return true;
+	}
+	for (int i = 0; i < n; i++) {
+		/* an ioctl in flight holds the file like an fd */
+		busy |= atomic_load(&files[i]->users) > 1;
+		set[i] = files[i]->ino;
+	}
+	qsort(set, (size_t)n, sizeof(*set), ino_cmp);
+	for (int i = 0; i < n; i++)
+		own_sorted[ino_find(set, n, files[i]->ino)] = (uintptr_t)own[i];
+	if (!busy && n)
+		busy = fds_hold(dev, set, n) || maps_hold(set, own_sorted, n);
+	free(set);
+	free(own_sorted);
+	return busy;
+}
+
+/* The inode behind a watch died: release its object. */
 static void watcher_handle(const struct inotify_event *ev)
 {
 	struct kvm_file *f;
 
-	if (!(ev->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)))
+	if (!(ev->mask & IN_IGNORED))
 		return;
 	pthread_mutex_lock(&file_lock);
 	f = file_lookup_wd_locked(ev->wd);
-	if (!f || inode_has_fd(f->dev, f->ino)) {
+	if (!f) {
 		pthread_mutex_unlock(&file_lock);
 		return;
 	}
 	file_unhash_locked(f);
-	inotify_rm_watch(inotify_fd, f->wd);
 	f->wd = -1;
 	pthread_mutex_unlock(&file_lock);
 	kvm_file_put(f);	/* the registry's reference */
@@ -161,23 +285,46 @@ static void watcher_handle(const struct inotify_event *ev)
 static void *watcher_main(void *arg)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	int fd = (int)(long)arg;
+	struct pollfd pfd = { .fd = (int)(long)arg, .events = POLLIN };
 
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		int timeout = __atomic_load_n(&deferred, __ATOMIC_RELAXED) ?
+			      DEFER_PERIOD_MS : -1;
+		int r = poll(&pfd, 1, timeout);
+		ssize_t n;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
+		if (r < 0 && errno != EINTR)
 			break;
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const void *)p;
+		if (r > 0) {
+			n = read(pfd.fd, buf, sizeof(buf));
+			if (n <= 0 && errno != EINTR && errno != EAGAIN)
+				break;
+			for (char *p = buf; n > 0 && p < buf + n;) {
+				const struct inotify_event *ev = (const void *)p;
 
-			watcher_handle(ev);
-			p += sizeof(*ev) + ev->len;
+				watcher_handle(ev);
+				p += sizeof(*ev) + ev->len;
+			}
 		}
+		run_deferred();
 	}
 	return NULL;
+}
+
+void kvm_file_unregister(struct kvm_file *f)
+{
+	pthread_mutex_lock(&file_lock);
+	if (file_lookup_locked(f->dev, f->ino) != f) {
+		pthread_mutex_unlock(&file_lock);
+		return;		/* already released */
+	}
+	file_unhash_locked(f);
+	if (f->wd >= 0)
+		inotify_rm_watch(inotify_fd, f->wd);
+	f->wd = -1;
+	f->release = NULL;
+	pthread_mutex_unlock(&file_lock);
+	kvm_file_put(f);
 }
 
 /* Caller holds file_lock. */
@@ -190,7 +337,7 @@ static int watcher_start_locked(void)
 
 	if (watcher_running)
 		return 0;
-	inotify_fd = inotify_init1(IN_CLOEXEC);
+	inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (inotify_fd < 0)
 		return -errno;
 	/* The watcher must never take the client's signals. */
@@ -281,12 +428,18 @@ int kvm_file_create(const char *name, size_t size, int flags,
 	r = watcher_start_locked();
 	if (r < 0)
 		goto err_unlock;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	f->wd = inotify_add_watch(inotify_fd, path,
-				  IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
-	if (f->wd < 0) {
-		r = -errno;
-		goto err_unlock;
+	/*
+	 * Any mask will do: IN_IGNORED, the inode's death, is always
+	 * reported.  A file without release() is tracked by its owner.
+	 */
+	f->wd = -1;
+	if (release) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		f->wd = inotify_add_watch(inotify_fd, path, IN_DELETE_SELF);
+		if (f->wd < 0) {
+			r = -errno;
+			goto err_unlock;
+		}
 	}
 	f->hash_next = file_hash[file_hash_fn(f->dev, f->ino)];
 	file_hash[file_hash_fn(f->dev, f->ino)] = f;
@@ -304,18 +457,14 @@ err_free:
 	return r;
 }
 
-void *kvm_file_map(struct kvm_file *f, int fd, size_t size)
+/*
+ * The raw system call: skvm's own mappings of its objects must not go
+ * through the front's mmap(), which applies the client's rules.
+ */
+void *kvm_file_map(int fd, size_t size)
 {
-	char path[64];
-	void *p;
-	int ours;
+	void *p = (void *)syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE,
+				  MAP_SHARED, fd, 0);
 
-	/* A description of our own, so the client's close still releases. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	ours = open(path, O_RDWR | O_CLOEXEC);
-	if (ours < 0)
-		return NULL;
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, ours, 0);
-	close(ours);
 	return p == MAP_FAILED ? NULL : p;
 }

@@ -57,22 +57,31 @@ void kvm_signal_kick_current(int sig);
 /*
  * Create a memfd of size bytes named name ("kvm-vm", "kvm-vcpu:3" ...),
  * register it as an object of kind with obj and release, and return the fd
- * (or -errno).  *filep receives the registered file.  release() runs once,
- * on the watcher thread, after the client's last reference (fd or mapping)
- * is gone.
+ * (or -errno).  *filep receives the registered file.  With release, the
+ * object must never be mapped by skvm: release() runs once, on the watcher
+ * thread, after the last reference (fd or mapping) is gone.  Without it,
+ * the owner tracks the file (kvm_files_in_use) and unregisters it.
  */
 int kvm_file_create(const char *name, size_t size, int flags,
 		    enum kvm_file_kind kind, void *obj,
 		    void (*release)(struct kvm_file *f),
 		    struct kvm_file **filep);
 
+/* Map an object's memfd shared, read-write; NULL on failure. */
+void *kvm_file_map(int fd, size_t size);
+
 /*
- * Map the object's memfd (fd, just returned by kvm_file_create) into skvm
- * (for kvm_run, the stats data ...), through a description of our own, so
- * that the client's close still releases the object.  Returns the mapping
- * or NULL.
+ * Does the client still hold any of these files: an fd of the process, a
+ * mapping other than our own (own[i] is the start of ours, or NULL), or an
+ * ioctl in flight?
  */
-void *kvm_file_map(struct kvm_file *f, int fd, size_t size);
+bool kvm_files_in_use(struct kvm_file *const *files, void *const *own, int n);
+
+/* Run check(arg) on the watcher thread every few ms until it returns true. */
+int kvm_file_defer(bool (*check)(void *arg), void *arg);
+
+/* Forget a file whose owner is going away (no release() call). */
+void kvm_file_unregister(struct kvm_file *f);
 
 /* A reference to the object behind fd, or NULL when fd is not ours. */
 struct kvm_file *kvm_file_get(int fd);

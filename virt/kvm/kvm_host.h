@@ -121,7 +121,8 @@ struct kvm {
 	struct kvm_coalesced_state *coalesced;	/* coalesced_mmio.c */
 	struct ioeventfd *ioeventfds;	/* eventfd.c, under slots_lock */
 	struct kvm_device *devices;	/* kvm_device.c, under lock */
-	void *vm_page;			/* page 0 of the VM memfd: the MMIO ring */
+	void *ring_page;		/* the coalesced-MMIO ring (one page) */
+	bool vm_file_released;		/* the VM fd's last reference is gone */
 
 	uint32_t manual_dirty_log_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
 	uint32_t dirty_ring_size;	/* bytes per vCPU; 0 when rings are off */

@@ -531,18 +531,12 @@ void kvm_signal_kick_current(int sig)
 
 static void kvm_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
+	kvm_file_unregister(vcpu->file);
 	kvm_arch_vcpu_destroy(vcpu);
 	if (vcpu->run)
 		munmap(vcpu->run, vcpu->file_size);
 	pthread_mutex_destroy(&vcpu->mutex);
 	free(vcpu);
-}
-
-static void kvm_vcpu_release(struct kvm_file *f)
-{
-	struct kvm_vcpu *vcpu = f->obj;
-
-	kvm_put_kvm(vcpu->kvm);
 }
 
 static long kvm_vm_ioctl_create_vcpu(struct kvm *kvm, unsigned long id)
@@ -585,13 +579,14 @@ static long kvm_vm_ioctl_create_vcpu(struct kvm *kvm, unsigned long id)
 
 	vcpu->file_size = VCPU_FILE_SIZE + kvm->dirty_ring_size;
 	snprintf(name, sizeof(name), "kvm-vcpu:%lu", id);
+	/* Mapped by us: the VM's release checks whether the client holds it. */
 	fd = kvm_file_create(name, vcpu->file_size, O_CLOEXEC, KVM_FILE_VCPU,
-			     vcpu, kvm_vcpu_release, &vcpu->file);
+			     vcpu, NULL, &vcpu->file);
 	if (fd < 0) {
 		r = fd;
 		goto out_free;
 	}
-	vcpu->run = kvm_file_map(vcpu->file, fd, vcpu->file_size);
+	vcpu->run = kvm_file_map(fd, vcpu->file_size);
 	if (!vcpu->run) {
 		r = -ENOMEM;
 		goto out_close;
@@ -601,7 +596,6 @@ static long kvm_vm_ioctl_create_vcpu(struct kvm *kvm, unsigned long id)
 	r = kvm_arch_vcpu_create(vcpu);
 	if (r)
 		goto out_unmap;
-	kvm_get_kvm(kvm);	/* the vCPU file's reference */
 	kvm->vcpus[idx] = vcpu;
 	atomic_store(&kvm->online_vcpus, idx + 1);
 	kvm->created_vcpus_locked = true;
@@ -612,9 +606,7 @@ out_unmap:
 	munmap(vcpu->run, vcpu->file_size);
 	vcpu->run = NULL;
 out_close:
-	/* The file's release sees a vCPU without a VM reference: detach. */
-	vcpu->file->release = NULL;
-	vcpu->file->obj = NULL;
+	kvm_file_unregister(vcpu->file);
 	close(fd);
 	pthread_mutex_destroy(&vcpu->mutex);
 	free(vcpu);
@@ -717,8 +709,8 @@ static void kvm_destroy_vm(struct kvm *kvm)
 	kvm_io_bus_destroy(kvm);
 	kvm_coalesced_mmio_free(kvm);
 	kvm_arch_destroy_vm(kvm);
-	if (kvm->vm_page)
-		munmap(kvm->vm_page, PAGE_SIZE);
+	if (kvm->ring_page)
+		munmap(kvm->ring_page, PAGE_SIZE);
 	free(kvm->vcpus);
 	pthread_mutex_destroy(&kvm->lock);
 	pthread_mutex_destroy(&kvm->slots_lock);
@@ -732,9 +724,40 @@ void kvm_put_kvm(struct kvm *kvm)
 		kvm_destroy_vm(kvm);
 }
 
+/*
+ * The VM lives while its fd or any vCPU fd is held (the kernel's vCPU files
+ * hold VM references).  vCPU files are mapped by us, so their release is
+ * not an event: check, and keep checking until the client lets go.
+ */
+static bool kvm_vm_try_destroy(void *arg)
+{
+	struct kvm *kvm = arg;
+	int n = atomic_load(&kvm->online_vcpus);
+	struct kvm_file **files = calloc((size_t)n + 1, sizeof(*files));
+	void **own = calloc((size_t)n + 1, sizeof(*own));
+	bool busy = !files || !own;
+
+	for (int i = 0; !busy && i < n; i++) {
+		files[i] = kvm->vcpus[i]->file;
+		own[i] = kvm->vcpus[i]->run;
+	}
+	if (!busy)
+		busy = kvm_files_in_use(files, own, n);
+	free(files);
+	free(own);
+	if (busy)
+		return false;
+	kvm_put_kvm(kvm);
+	return true;
+}
+
 static void kvm_vm_release(struct kvm_file *f)
 {
-	kvm_put_kvm(f->obj);
+	struct kvm *kvm = f->obj;
+
+	kvm->vm_file_released = true;
+	if (!kvm_vm_try_destroy(kvm) && kvm_file_defer(kvm_vm_try_destroy, kvm))
+		kvm_put_kvm(kvm);	/* out of memory: cannot wait */
 }
 
 static int kvm_vm_ioctl_enable_cap_generic(struct kvm *kvm,
@@ -831,6 +854,23 @@ static long kvm_vm_ioctl(struct kvm *kvm, unsigned long ioctl, void *argp)
 	}
 }
 
+/*
+ * The coalesced-MMIO ring: a shared page of an internal memfd, so that it
+ * can be spliced into every vCPU mapping (kvm_fd_mmap_fixup).
+ */
+static void *ring_page_alloc(void)
+{
+	int fd = memfd_create("kvm-coalesced-mmio", MFD_CLOEXEC);
+	void *p = NULL;
+
+	if (fd < 0)
+		return NULL;
+	if (ftruncate(fd, PAGE_SIZE) == 0)
+		p = kvm_file_map(fd, PAGE_SIZE);
+	close(fd);
+	return p;
+}
+
 static long kvm_dev_ioctl_create_vm(unsigned long type)
 {
 	struct kvm_file *f;
@@ -858,19 +898,16 @@ static long kvm_dev_ioctl_create_vm(unsigned long type)
 		return r;
 	}
 	atomic_fetch_add(&live_vms, 1);
-	/* The VM memfd's one page is the coalesced-MMIO ring. */
-	fd = kvm_file_create("kvm-vm", PAGE_SIZE, O_CLOEXEC, KVM_FILE_VM, kvm,
-			     kvm_vm_release, &f);
-	if (fd < 0) {
-		kvm_put_kvm(kvm);
-		return fd;
-	}
-	kvm->vm_page = kvm_file_map(f, fd, PAGE_SIZE);
-	r = kvm->vm_page ? kvm_coalesced_mmio_init(kvm, kvm->vm_page) : -ENOMEM;
+	kvm->ring_page = ring_page_alloc();
+	r = kvm->ring_page ? kvm_coalesced_mmio_init(kvm, kvm->ring_page) : -ENOMEM;
 	if (r) {
-		close(fd);	/* the release drops the VM */
+		kvm_put_kvm(kvm);
 		return r;
 	}
+	fd = kvm_file_create("kvm-vm", 0, O_CLOEXEC, KVM_FILE_VM, kvm,
+			     kvm_vm_release, &f);
+	if (fd < 0)
+		kvm_put_kvm(kvm);
 	return fd;
 }
 
@@ -920,7 +957,7 @@ int kvm_fd_ioctl(int fd, unsigned long request, void *arg, long *ret)
 		*ret = kvm_vm_ioctl(f->obj, request, arg);
 		break;
 	case KVM_FILE_VCPU:
-		*ret = f->obj ? kvm_vcpu_ioctl(f->obj, request, arg) : -EIO;
+		*ret = kvm_vcpu_ioctl(f->obj, request, arg);
 		break;
 	case KVM_FILE_DEVICE:
 		*ret = kvm_device_ioctl(f->obj, request, arg);
@@ -952,7 +989,7 @@ int kvm_fd_mmap_fixup(int fd, void *addr, size_t len, int prot, int flags,
 	    (uint64_t)off <= ring_off && ring_off < (uint64_t)off + len) {
 		struct kvm_vcpu *vcpu = f->obj;
 		uint8_t *dst = (uint8_t *)addr + (ring_off - (uint64_t)off);
-		void *p = mremap(vcpu->kvm->vm_page, 0, PAGE_SIZE,
+		void *p = mremap(vcpu->kvm->ring_page, 0, PAGE_SIZE,
 				 MREMAP_MAYMOVE | MREMAP_FIXED, dst);
 
 		if (p == MAP_FAILED || mprotect(dst, PAGE_SIZE, prot))

@@ -41,8 +41,10 @@ static void test_layout_and_live_values(void **state)
 	char id[KVM_STATS_NAME_SIZE];
 	uint8_t descs[4 * (sizeof(struct kvm_stats_desc) + KVM_STATS_NAME_SIZE)];
 	uint64_t v;
+	int kvm = skvm_open(O_RDWR);	/* stats fds exist once /dev/kvm is open */
 	int fd, fd2;
 
+	assert_true(kvm >= 0);
 	assert_int_equal(kvm_stats_init(&st, test_defs, 4, sizeof(struct test_stat),
 					"kvm-1234/vcpu-0"), 0);
 	((struct test_stat *)st.data)->exits = 5;	/* counted before the fd */
@@ -105,6 +107,7 @@ static void test_layout_and_live_values(void **state)
 	close(fd2);
 	close(fd);
 	kvm_stats_destroy(&st);
+	close(kvm);
 }
 
 int main(void)
