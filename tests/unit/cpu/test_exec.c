@@ -125,6 +125,20 @@ GUEST(long_df_handler, ".code64\n pop %rbx\n mov $0xdf, %ecx\n hlt\n");
 GUEST(long_movss, ".code64\n sti\n nop\n mov %ss, %ax\n mov %ax, %ss\n"
       "mov $3, %ebx\n hlt\n");
 
+/* fixed mismatches from tests/diff/KNOWN_MISMATCHES.md */
+GUEST(long_xadd_same, ".code64\n"
+      "mov $4, %edx\n xadd %rdx, %rdx\n mov $7, %r10d\n xadd %r10d, %r10d\n"
+      "mov $1, %eax\n mov $2, %ebx\n xadd %rax, %rbx\n hlt\n");
+GUEST(long_cmpxchg_fail, ".code64\n"
+      "mov $1, %eax\n mov $0x10000000000, %r12\n cmpxchg %r12d, %r12d\n"
+      "mov %rax, %rbx\n mov $5, %eax\n mov $0xffffffff00000005, %rcx\n"
+      "mov $7, %edx\n cmpxchg %edx, %ecx\n hlt\n");
+GUEST(long_movs_overlap, ".code64\n"
+      "mov $0x2000, %esi\n mov $0x2001, %edi\n mov $5, %ecx\n rep movsl\n"
+      "mov $0x2100, %esi\n mov $0x2103, %edi\n mov $3, %ecx\n rep movsq\n"
+      "mov $0x2200, %esi\n mov $0x2201, %edi\n mov $4, %ecx\n rep movsw\n"
+      "hlt\n");
+
 /* -------------------------------------------------------------- preps */
 
 static void prep_irq(struct th *t)
@@ -215,7 +229,42 @@ static void prep_real_to_long(struct th *t)
 	SNIP_LOAD(t, real_to_long);
 }
 
+static void prep_movs_overlap(struct th *t)
+{
+	int i;
+
+	for (i = 0; i < 0x300; i++)
+		t->ram[0x2000 + i] = (uint8_t)(i * 7 + 1);
+}
+
 /* -------------------------------------------------------------- checks */
+
+/* REP MOVS as the SDM defines it: each element read whole, then written */
+static void movs_model(uint8_t *m, unsigned int src, unsigned int dst,
+		       unsigned int n, unsigned int sz)
+{
+	uint8_t tmp[8];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		memcpy(tmp, m + src + i * sz, sz);
+		memcpy(m + dst + i * sz, tmp, sz);
+	}
+}
+
+static void check_movs_overlap(struct th *t)
+{
+	uint8_t want[0x300];
+	int i;
+
+	for (i = 0; i < 0x300; i++)
+		want[i] = (uint8_t)(i * 7 + 1);
+	movs_model(want, 0x000, 0x001, 5, 4);
+	movs_model(want, 0x100, 0x103, 3, 8);
+	movs_model(want, 0x200, 0x201, 4, 2);
+	assert_memory_equal(t->ram + 0x2000, want, sizeof(want));
+}
+
 
 static void check_real_io(struct th *t)
 {
@@ -386,6 +435,16 @@ static const struct row rows[] = {
 	  check_df },
 	{ "long_mov_ss", th_long64, long_movss_start, long_movss_end,
 	  X86_EXIT_HLT, { END }, prep_movss, check_movss },
+	{ "long_xadd_same_reg", th_long64, long_xadd_same_start,
+	  long_xadd_same_end, X86_EXIT_HLT,
+	  { { R(DX), 8 }, { R(10), 14 }, { R(AX), 2 }, { R(BX), 3 }, END } },
+	{ "long_cmpxchg_r32_fail_keeps_dest", th_long64,
+	  long_cmpxchg_fail_start, long_cmpxchg_fail_end, X86_EXIT_HLT,
+	  { { R(12), 0x10000000000 }, { R(BX), 0 }, { R(CX), 7 },
+	    { R(AX), 5 }, END } },
+	{ "long_rep_movs_overlap", th_long64, long_movs_overlap_start,
+	  long_movs_overlap_end, X86_EXIT_HLT, { { R(CX), 0 }, END },
+	  prep_movs_overlap, check_movs_overlap },
 	{ "real_to_long", prep_real_to_long, NULL, NULL, X86_EXIT_HLT,
 	  { { R(BX), 0x123456789 }, { R(DX), 0x500 }, END }, NULL,
 	  check_real_to_long },

@@ -286,3 +286,42 @@ void th_idt_set(struct th *t, int vec, uint64_t handler, bool long_mode,
 		th_wr64(t, TH_IDT + vec * 8, lo);
 	}
 }
+
+void th_catch_all(struct th *t, bool long_mode)
+{
+	int v;
+
+	for (v = 0; v < 32; v++) {
+		uint8_t *c = t->ram + TH_CATCH + 16 * v;
+		uint64_t h = TH_CATCH + 16 * v;
+
+		c[0] = 0xbd;			/* mov $imm32, %ebp */
+		c[1] = (uint8_t)v;
+		c[2] = 1;
+		c[3] = c[4] = 0;
+		c[5] = 0xf4;			/* hlt */
+		th_idt_set(t, v, h, long_mode, v == 3 || v == 4 ? 3 : 0, 0);
+		if (!long_mode)			/* 32-bit interrupt gate */
+			t->ram[TH_IDT + v * 8 + 5] |= 0x8;
+	}
+}
+
+void th_user(struct th *t)
+{
+	struct x86_cpu *c = &t->cpu;
+	bool lm = c->efer & 0x400;
+	int s;
+
+	c->seg[X86_CS].sel = lm ? 0x3b : 0x2b;
+	c->seg[X86_CS].attr = lm ? 0xa0fb : 0xc0fb;
+	for (s = 0; s < 6; s++) {
+		if (s == X86_CS)
+			continue;
+		c->seg[s].sel = 0x33;
+		c->seg[s].attr = 0xc0f3;
+	}
+	th_wr64(t, 0x6000 + 4, 0x5000);		/* RSP0 / ESP0 */
+	if (!lm)
+		th_wr64(t, 0x6000 + 8, 0x10);	/* SS0 */
+	x86_cpu_state_changed(c);
+}

@@ -67,6 +67,16 @@ uint64_t *th_pte(struct th *t, uint64_t la);
 void th_idt_set(struct th *t, int vec, uint64_t handler, bool long_mode,
 		int dpl, int ist);
 void th_gdt_set(struct th *t, int idx, uint64_t desc);
+/*
+ * Handlers for vectors 0..31 at TH_CATCH + 16 * vec, each "mov $(0x100 +
+ * vec), %ebp; hlt" at CPL 0, so a fault ends the run with X86_EXIT_HLT,
+ * EBP naming the vector and the frame at RSP (gates DPL 0, DPL 3 for #BP
+ * and #OF as Linux sets them).
+ */
+#define TH_CATCH	0x3800u
+void th_catch_all(struct th *t, bool long_mode);
+/* Drop the current (long or 32-bit flat) mode to CPL 3, RSP0 = 0x5000. */
+void th_user(struct th *t);
 
 static inline uint64_t th_rd64(struct th *t, uint64_t gpa)
 {

@@ -525,12 +525,28 @@ static void x86_i_mulx(struct x86_cpu *cpu, const struct x86_insn *in)
 
 /* ------------------------------------------------ exchange and add */
 
+/*
+ * TEMP = SRC + DEST; SRC = DEST; DEST = TEMP (SDM Vol. 2, XADD): with a
+ * register destination the sum is written last, so XADD r, r with the
+ * same register leaves the sum.
+ */
 static void x86_i_xadd(struct x86_cpu *cpu, const struct x86_insn *in)
 {
-	uint64_t old = x86_rmw(cpu, in, x86_h_add, x86_op_read(cpu, in, 1),
-			       true, NULL);
+	uint64_t d, s, f;
 
-	x86_op_write(cpu, in, 1, old);
+	if (in->op[0].kind == X86_OP_MEM) {
+		d = x86_rmw(cpu, in, x86_h_add, x86_op_read(cpu, in, 1), true,
+			    NULL);
+		x86_op_write(cpu, in, 1, d);
+		return;
+	}
+	d = x86_op_read(cpu, in, 0);
+	s = x86_op_read(cpu, in, 1);
+	f = cpu->rflags;
+	s = x86_h_add(d, s, &f, in->op[0].size);
+	x86_op_write(cpu, in, 1, d);
+	x86_op_write(cpu, in, 0, s);
+	x86_set_arith(cpu, f);
 }
 
 static void x86_i_cmpxchg(struct x86_cpu *cpu, const struct x86_insn *in)
@@ -547,10 +563,19 @@ static void x86_i_cmpxchg(struct x86_cpu *cpu, const struct x86_insn *in)
 	if (p) {
 		cur = acc;
 		x86_cas(p, &cur, src, sz);
-	} else {
+	} else if (o->kind == X86_OP_MEM) {
 		cur = x86_op_read(cpu, in, 0);
-		/* the destination is written either way (SDM CMPXCHG) */
+		/* memory is written either way (SDM CMPXCHG) */
 		x86_op_write(cpu, in, 0, cur == acc ? src : cur);
+	} else {
+		/*
+		 * A register destination is left untouched when the
+		 * comparison fails (a 32-bit one is not zero-extended),
+		 * as the host CPU does.
+		 */
+		cur = x86_op_read(cpu, in, 0);
+		if (cur == acc)
+			x86_op_write(cpu, in, 0, src);
 	}
 	f = cpu->rflags;
 	x86_h_cmp(acc, cur, &f, sz);

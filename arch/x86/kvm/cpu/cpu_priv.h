@@ -443,6 +443,28 @@ void x86_deliver(struct x86_cpu *cpu, int vec, bool has_err, uint32_t err,
 void x86_deliver_pending(struct x86_cpu *cpu);
 void x86_iret(struct x86_cpu *cpu, const struct x86_insn *in);
 
+/*
+ * Alignment check (Intel SDM Vol. 3, 6.15 "Interrupt 17"): a data access
+ * at CPL 3 with CR0.AM and EFLAGS.AC set raises #AC(0) when its linear
+ * address is not a multiple of align (Table 6-7: the operand size for
+ * words..quadwords, 2/4/8 for far pointers' parts, 8 for 80-bit floats,
+ * 16 for 128-bit data).  Supervisor and implicit accesses never check.
+ * x86_read()/x86_write() and the stack call it; other access paths
+ * (x87, SSE, FXSAVE...) call it with their own alignment.
+ */
+static inline bool x86_ac_enabled(struct x86_cpu *cpu)
+{
+	return cpu->priv->cpl == 3 && (cpu->rflags & X86_AC) &&
+	       (cpu->cr0 & X86_CR0_AM);
+}
+
+static inline void x86_align_check(struct x86_cpu *cpu, uint64_t la,
+				   unsigned int align)
+{
+	if (unlikely(la & (align - 1)) && x86_ac_enabled(cpu))
+		x86_raise(cpu, X86_AC_VEC, 0);
+}
+
 /* --------------------------------------------------------------- alu.c */
 
 bool x86_cond(uint64_t rflags, unsigned int cc);

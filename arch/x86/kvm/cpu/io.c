@@ -109,7 +109,7 @@ static uint32_t x86_ios_count(struct x86_cpu *cpu, const struct x86_insn *in,
 
 	if (!(in->flags & X86_I_REP))
 		return 1;
-	if (c <= 1 || (cpu->rflags & X86_DF))
+	if (c <= 1 || (cpu->rflags & X86_DF) || x86_ac_enabled(cpu))
 		return 1;
 	la = x86_seg_la(cpu, seg, off, sz, write ? X86_ACC_W : X86_ACC_R);
 	room = (X86_PAGE_SIZE - (la & 0xfff)) / sz;
@@ -151,6 +151,8 @@ static void x86_ins(struct x86_cpu *cpu, const struct x86_insn *in,
 		return;
 	x86_io_check(cpu, port, sz);
 	if (!x86_io_done(cpu)) {
+		x86_align_check(cpu, x86_seg_la(cpu, X86_ES, di, sz, X86_ACC_W),
+				sz);
 		n = x86_ios_count(cpu, in, X86_ES, di, sz, true);
 		x86_check_write(cpu, X86_ES, di, sz);
 		x86_io_exit(cpu, port, sz, true, n);
@@ -176,6 +178,7 @@ static void x86_outs(struct x86_cpu *cpu, const struct x86_insn *in,
 		x86_ios_commit(cpu, in, X86_RSI, p->io_count, sz);
 		return;
 	}
+	x86_align_check(cpu, x86_seg_la(cpu, in->seg, si, sz, X86_ACC_R), sz);
 	n = x86_ios_count(cpu, in, in->seg, si, sz, false);
 	x86_read_lin_buf(cpu, x86_seg_la(cpu, in->seg, si, n * sz, X86_ACC_R),
 			 cpu->ops->pio_buf, n * sz, x86_data_pv(cpu), false);

@@ -198,6 +198,7 @@ uint64_t x86_read(struct x86_cpu *cpu, int seg, uint64_t off,
 {
 	uint64_t la = x86_seg_la(cpu, seg, off, size, X86_ACC_R);
 
+	x86_align_check(cpu, la, size);
 	return x86_read_lin(cpu, la, size, x86_data_pv(cpu), false);
 }
 
@@ -206,6 +207,7 @@ void x86_write(struct x86_cpu *cpu, int seg, uint64_t off, uint64_t val,
 {
 	uint64_t la = x86_seg_la(cpu, seg, off, size, X86_ACC_W);
 
+	x86_align_check(cpu, la, size);
 	x86_write_lin(cpu, la, val, size, x86_data_pv(cpu), false);
 }
 
@@ -223,6 +225,9 @@ void x86_check_write(struct x86_cpu *cpu, int seg, uint64_t off,
  * Host address of a guest operand for an atomic read-modify-write, or
  * NULL when it is MMIO or crosses a page (callers then serialize on the
  * global lock).  Write permission is checked: an RMW faults as a write.
+ * An operand of 2, 4, 8 or 16 bytes is alignment-checked; string and I/O
+ * batches (other sizes) check their first element and do not batch
+ * while alignment checking is on.
  */
 void *x86_host_ptr(struct x86_cpu *cpu, int seg, uint64_t off,
 		   unsigned int size, enum x86_acc acc)
@@ -232,6 +237,8 @@ void *x86_host_ptr(struct x86_cpu *cpu, int seg, uint64_t off,
 	struct x86_tlb_entry *e;
 	uint8_t *host;
 
+	if (size <= 16 && !(size & (size - 1)))
+		x86_align_check(cpu, la, size);
 	if ((la & 0xfff) + size > X86_PAGE_SIZE)
 		return NULL;
 	e = x86_tlb_lookup(cpu, la, acc, pv);

@@ -84,7 +84,7 @@ static uint64_t x86_str_fast(struct x86_cpu *cpu, const struct x86_insn *in,
 	uint8_t *dst, *src = NULL;
 
 	if ((cpu->rflags & X86_DF) || (k != X86_MOVS && k != X86_STOS) ||
-	    as < 4)
+	    as < 4 || x86_ac_enabled(cpu))
 		return 0;
 	room = (X86_PAGE_SIZE - (x86_seg_la(cpu, X86_ES, di, sz,
 			X86_ACC_W) & 0xfff)) / sz;
@@ -108,14 +108,22 @@ static uint64_t x86_str_fast(struct x86_cpu *cpu, const struct x86_insn *in,
 	if (!dst)
 		return 0;
 	if (k == X86_MOVS) {
-		/* element order matters for overlapping copies: go forward */
-		uint64_t i;
+		/*
+		 * A destination above the source within the run reads what
+		 * earlier elements wrote: copy element by element, each one
+		 * read whole before it is written, as the SDM defines REP
+		 * MOVS (a byte-wise copy differs when RDI - RSI < size).
+		 */
+		uint64_t i, v;
 
-		if (dst <= src || dst >= src + n * sz)
+		if (dst <= src || dst >= src + n * sz) {
 			memmove(dst, src, n * sz);
-		else
-			for (i = 0; i < n * sz; i++)
-				dst[i] = src[i];
+		} else {
+			for (i = 0; i < n * sz; i += sz) {
+				memcpy(&v, src + i, sz);
+				memcpy(dst + i, &v, sz);
+			}
+		}
 		x86_gpr_set(cpu, X86_RSI, as, cpu->gpr[X86_RSI] + n * sz);
 	} else {
 		uint64_t i, v = cpu->gpr[X86_RAX];
