@@ -31,6 +31,8 @@ int kvm_stats_init(struct kvm_stats *st, const struct kvm_stat_def *defs,
 		   int ndefs, size_t data_size, const char *id)
 {
 	memset(st, 0, sizeof(*st));
+	st->master_fd = -1;
+	pthread_mutex_init(&st->lock, NULL);
 	st->defs = defs;
 	st->ndefs = ndefs;
 	st->data_size = data_size;
@@ -39,13 +41,13 @@ int kvm_stats_init(struct kvm_stats *st, const struct kvm_stat_def *defs,
 	if (!st->heap)
 		return -ENOMEM;
 	st->data = st->heap;
-	st->master_fd = -1;
-	pthread_mutex_init(&st->lock, NULL);
 	return 0;
 }
 
 void kvm_stats_destroy(struct kvm_stats *st)
 {
+	if (!st->defs)
+		return;		/* never initialised */
 	if (st->map)
 		munmap(st->map, st->map_size);
 	if (st->file)
@@ -55,6 +57,7 @@ void kvm_stats_destroy(struct kvm_stats *st)
 	free(st->heap);
 	pthread_mutex_destroy(&st->lock);
 	st->data = st->heap = NULL;
+	st->defs = NULL;
 }
 
 static void stats_fill(struct kvm_stats *st, uint8_t *p, size_t data_offset)

@@ -42,6 +42,68 @@ struct kvm_io_bus;
 struct kvm_coalesced_state;
 struct ioeventfd;
 struct kvm_device;
+struct kvm_file;
+
+/* --- Statistics (binary_stats.c) ----------------------------------------- */
+
+#define KVM_STATS_NAME_SIZE 48		/* the kernel's id and name size */
+#define HALT_POLL_HIST_COUNT 32
+
+/* One statistic: a field (or array) of u64 in an object's stat struct. */
+struct kvm_stat_def {
+	const char *name;
+	uint32_t flags;		/* KVM_STATS_TYPE_* | _UNIT_* | _BASE_* */
+	int16_t exponent;
+	uint16_t size;		/* number of u64 values (histogram buckets) */
+	uint32_t offset;	/* byte offset of the field in the stat struct */
+	uint32_t bucket_size;	/* linear histograms only */
+};
+
+/*
+ * One object's statistics: the table, the live counters and, after the
+ * first KVM_GET_STATS_FD, the memfd holding them.
+ */
+struct kvm_stats {
+	const struct kvm_stat_def *defs;
+	int ndefs;
+	size_t data_size;	/* bytes of the stat struct */
+	char id[KVM_STATS_NAME_SIZE];
+	void *data;		/* the live counters (heap, then memfd) */
+	void *heap;		/* the counters before the memfd existed */
+	uint8_t *map;		/* whole memfd mapping, or NULL */
+	size_t map_size;
+	int master_fd;		/* kept to open more descriptions; -1 */
+	struct kvm_file *file;	/* its registry entry */
+	pthread_mutex_t lock;
+};
+
+/* The statistics every architecture has (KVM's generic ones). */
+struct kvm_vm_stat_generic {
+	uint64_t remote_tlb_flush;
+	uint64_t remote_tlb_flush_requests;
+};
+
+struct kvm_vcpu_stat_generic {
+	uint64_t halt_successful_poll;
+	uint64_t halt_attempted_poll;
+	uint64_t halt_poll_invalid;
+	uint64_t halt_wakeup;
+	uint64_t halt_poll_success_ns;
+	uint64_t halt_poll_fail_ns;
+	uint64_t halt_wait_ns;
+	uint64_t halt_poll_success_hist[HALT_POLL_HIST_COUNT];
+	uint64_t halt_poll_fail_hist[HALT_POLL_HIST_COUNT];
+	uint64_t halt_wait_hist[HALT_POLL_HIST_COUNT];
+	uint64_t blocking;
+};
+
+/* The architecture's stat tables (its struct kvm_vm_stat / kvm_vcpu_stat). */
+extern const struct kvm_stat_def kvm_vm_stats_desc[];
+extern const int kvm_vm_stats_ndesc;
+extern const size_t kvm_vm_stats_size;
+extern const struct kvm_stat_def kvm_vcpu_stats_desc[];
+extern const int kvm_vcpu_stats_ndesc;
+extern const size_t kvm_vcpu_stats_size;
 
 #include "asm_kvm_host.h"	/* struct kvm_arch, struct kvm_vcpu_arch */
 
@@ -127,6 +189,8 @@ struct kvm {
 	uint32_t manual_dirty_log_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
 	uint32_t dirty_ring_size;	/* bytes per vCPU; 0 when rings are off */
 
+	struct kvm_stats stats;		/* struct kvm_vm_stat */
+
 	struct kvm_arch arch;
 };
 
@@ -173,9 +237,14 @@ struct kvm_vcpu {
 	pid_t tid;
 
 	struct kvm_dirty_ring dirty_ring;
+	struct kvm_stats stats;		/* struct kvm_vcpu_stat */
 
 	struct kvm_vcpu_arch arch;
 };
+
+/* The live counters of a VM and of a vCPU (see binary_stats.c). */
+#define kvm_vm_stat(kvm) ((struct kvm_vm_stat *)(kvm)->stats.data)
+#define kvm_vcpu_stat(vcpu) ((struct kvm_vcpu_stat *)(vcpu)->stats.data)
 
 /* --- Core services for the architecture -------------------------------- */
 

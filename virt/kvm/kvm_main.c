@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <urcu-bp.h>
 
+#include "binary_stats.h"
 #include "coalesced_mmio.h"
 #include "dirty_ring.h"
 #include "eventfd.h"
@@ -490,6 +491,7 @@ static long kvm_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_DIRTY_LOG_RING_ACQ_REL:
 		return KVM_DIRTY_RING_MAX_ENTRIES * sizeof(struct kvm_dirty_gfn);
 	case KVM_CAP_DEVICE_CTRL:
+	case KVM_CAP_BINARY_STATS_FD:
 	case KVM_CAP_COALESCED_PIO:
 	case KVM_CAP_IOEVENTFD:
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
@@ -533,6 +535,7 @@ static void kvm_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
 	kvm_file_unregister(vcpu->file);
 	kvm_arch_vcpu_destroy(vcpu);
+	kvm_stats_destroy(&vcpu->stats);
 	if (vcpu->run)
 		munmap(vcpu->run, vcpu->file_size);
 	pthread_mutex_destroy(&vcpu->mutex);
@@ -576,6 +579,12 @@ static long kvm_vm_ioctl_create_vcpu(struct kvm *kvm, unsigned long id)
 	vcpu->vcpu_idx = idx;
 	vcpu->mmap_size = VCPU_MMAP_SIZE;
 	pthread_mutex_init(&vcpu->mutex, NULL);
+	snprintf(name, sizeof(name), "kvm-%d/vcpu-%lu", (int)getpid(), id);
+	if (kvm_stats_init(&vcpu->stats, kvm_vcpu_stats_desc, kvm_vcpu_stats_ndesc,
+			   kvm_vcpu_stats_size, name)) {
+		r = -ENOMEM;
+		goto out_free;
+	}
 
 	vcpu->file_size = VCPU_FILE_SIZE + kvm->dirty_ring_size;
 	snprintf(name, sizeof(name), "kvm-vcpu:%lu", id);
@@ -608,10 +617,8 @@ out_unmap:
 out_close:
 	kvm_file_unregister(vcpu->file);
 	close(fd);
-	pthread_mutex_destroy(&vcpu->mutex);
-	free(vcpu);
-	goto out_unlock;
 out_free:
+	kvm_stats_destroy(&vcpu->stats);
 	pthread_mutex_destroy(&vcpu->mutex);
 	free(vcpu);
 out_unlock:
@@ -676,6 +683,9 @@ static long kvm_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl, void *arg
 	case KVM_SET_SIGNAL_MASK:
 		r = kvm_vcpu_ioctl_set_sigmask(vcpu, argp);
 		break;
+	case KVM_GET_STATS_FD:
+		r = kvm_stats_get_fd(&vcpu->stats);
+		break;
 	default:
 		r = kvm_arch_vcpu_ioctl(vcpu, (unsigned int)ioctl, argp);
 		break;
@@ -709,6 +719,7 @@ static void kvm_destroy_vm(struct kvm *kvm)
 	kvm_io_bus_destroy(kvm);
 	kvm_coalesced_mmio_free(kvm);
 	kvm_arch_destroy_vm(kvm);
+	kvm_stats_destroy(&kvm->stats);
 	if (kvm->ring_page)
 		munmap(kvm->ring_page, PAGE_SIZE);
 	free(kvm->vcpus);
@@ -831,6 +842,14 @@ static long kvm_vm_ioctl(struct kvm *kvm, unsigned long ioctl, void *argp)
 		return kvm_vm_ioctl_get_dirty_log(kvm, &log);
 	case KVM_CREATE_DEVICE:
 		return kvm_vm_ioctl_create_device(kvm, argp);
+	case KVM_GET_STATS_FD: {
+		long r;
+
+		pthread_mutex_lock(&kvm->lock);
+		r = kvm_stats_get_fd(&kvm->stats);
+		pthread_mutex_unlock(&kvm->lock);
+		return r;
+	}
 	case KVM_CLEAR_DIRTY_LOG:
 		if (copy_from_user(&clear, argp, sizeof(clear)))
 			return -EFAULT;
@@ -875,12 +894,17 @@ static long kvm_dev_ioctl_create_vm(unsigned long type)
 {
 	struct kvm_file *f;
 	struct kvm *kvm = calloc(1, sizeof(*kvm));
+	char id[KVM_STATS_NAME_SIZE];
 	int r, fd;
 
 	if (!kvm)
 		return -ENOMEM;
 	kvm->vcpus = calloc(KVM_MAX_VCPUS, sizeof(*kvm->vcpus));
-	if (!kvm->vcpus) {
+	snprintf(id, sizeof(id), "kvm-%d", (int)getpid());
+	if (!kvm->vcpus || kvm_stats_init(&kvm->stats, kvm_vm_stats_desc,
+					  kvm_vm_stats_ndesc, kvm_vm_stats_size, id)) {
+		kvm_stats_destroy(&kvm->stats);
+		free(kvm->vcpus);
 		free(kvm);
 		return -ENOMEM;
 	}
@@ -891,6 +915,7 @@ static long kvm_dev_ioctl_create_vm(unsigned long type)
 	pthread_mutex_init(&kvm->slots_lock, NULL);
 	r = kvm_arch_init_vm(kvm, type);
 	if (r) {
+		kvm_stats_destroy(&kvm->stats);
 		pthread_mutex_destroy(&kvm->lock);
 		pthread_mutex_destroy(&kvm->slots_lock);
 		free(kvm->vcpus);

@@ -7,6 +7,7 @@
 #define SKVM_ASM_KVM_HOST_H
 
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -25,6 +26,69 @@ struct kvm_mtrr {
 	} var[KVM_NR_VAR_MTRR];
 };
 
+/*
+ * Statistics with the names of KVM's x86 stats (arch/x86/kvm/stats.c has
+ * the table).  Counters of events that skvm's design never produces (shadow
+ * MMU zaps, L1D flushes, nested runs) stay 0, which is what they count.
+ */
+struct kvm_vm_stat {
+	struct kvm_vm_stat_generic generic;
+	uint64_t mmu_shadow_zapped;
+	uint64_t mmu_pte_write;
+	uint64_t mmu_pde_zapped;
+	uint64_t mmu_flooded;
+	uint64_t mmu_recycled;
+	uint64_t mmu_cache_miss;
+	uint64_t mmu_unsync;
+	uint64_t pages_4k;
+	uint64_t pages_2m;
+	uint64_t pages_1g;
+	uint64_t nx_lpage_splits;
+	uint64_t max_mmu_rmap_size;
+	uint64_t max_mmu_page_hash_collisions;
+};
+
+struct kvm_vcpu_stat {
+	struct kvm_vcpu_stat_generic generic;
+	uint64_t pf_taken;
+	uint64_t pf_fixed;
+	uint64_t pf_emulate;
+	uint64_t pf_spurious;
+	uint64_t pf_fast;
+	uint64_t pf_mmio_spte_created;
+	uint64_t pf_guest;
+	uint64_t tlb_flush;
+	uint64_t invlpg;
+	uint64_t exits;
+	uint64_t io_exits;
+	uint64_t mmio_exits;
+	uint64_t signal_exits;
+	uint64_t irq_window_exits;
+	uint64_t nmi_window_exits;
+	uint64_t l1d_flush;
+	uint64_t halt_exits;
+	uint64_t request_irq_exits;
+	uint64_t irq_exits;
+	uint64_t host_state_reload;
+	uint64_t fpu_reload;
+	uint64_t insn_emulation;
+	uint64_t insn_emulation_fail;
+	uint64_t hypercalls;
+	uint64_t irq_injections;
+	uint64_t nmi_injections;
+	uint64_t req_event;
+	uint64_t nested_run;
+	uint64_t directed_yield_attempted;
+	uint64_t directed_yield_successful;
+	uint64_t preemption_reported;
+	uint64_t preemption_other;
+	uint64_t guest_mode;
+	uint64_t notify_window_exits;
+};
+
+struct kvm_platform;	/* platform.h: in-kernel irqchip, PIT, GSI routing */
+struct kvm_lapic;
+
 struct kvm_arch {
 	uint64_t tss_addr;		/* KVM_SET_TSS_ADDR */
 	uint64_t ept_identity_map_addr;	/* KVM_SET_IDENTITY_MAP_ADDR */
@@ -35,6 +99,7 @@ struct kvm_arch {
 	bool user_space_msr;		/* KVM_CAP_X86_USER_SPACE_MSR */
 	uint32_t user_space_msr_mask;
 	int64_t default_tsc_offset;	/* new vCPUs' TSC offset (TSC 0 at VM creation) */
+	struct kvm_platform *platform;	/* NULL until KVM_CREATE_IRQCHIP/PIT2 */
 };
 
 struct kvm_vcpu_arch {
@@ -62,6 +127,12 @@ struct kvm_vcpu_arch {
 	uint64_t ucode_rev;		/* IA32_UCODE_REV (BIOS_SIGN_ID) */
 	uint64_t arch_capabilities;	/* IA32_ARCH_CAPABILITIES */
 	struct kvm_mtrr mtrr;
+
+	/* In-kernel local APIC (platform.c); NULL without KVM_CREATE_IRQCHIP. */
+	struct kvm_lapic *apic;
+	uint64_t apic_base_seen, cr8_seen;	/* last values told to the LAPIC */
+	pthread_mutex_t halt_lock;	/* HLT and wait-for-SIPI sleeps */
+	pthread_cond_t halt_cond;
 };
 
 #endif /* SKVM_ASM_KVM_HOST_H */
