@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <urcu-bp.h>
 
+#include "platform.h"
 #include "x86.h"
 
 #define KVM_NR_INTERRUPTS 256
@@ -45,6 +46,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 
 void kvm_arch_destroy_vm(struct kvm *kvm)
 {
+	kvm_platform_destroy(kvm);
 }
 
 /*
@@ -73,6 +75,19 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_GET_MSR_FEATURES:
 	case KVM_CAP_SREGS2:
 		return 1;
+	/* The in-kernel irqchip and PIT (platform.c, docs/platform.md). */
+	case KVM_CAP_IRQCHIP:
+	case KVM_CAP_IRQ_INJECT_STATUS:
+	case KVM_CAP_PIT2:
+	case KVM_CAP_PIT_STATE2:
+	case KVM_CAP_REINJECT_CONTROL:
+	case KVM_CAP_SIGNAL_MSI:
+	case KVM_CAP_IOAPIC_POLARITY_IGNORED:
+		return 1;
+	case KVM_CAP_IRQ_ROUTING:
+		return KVM_MAX_IRQ_ROUTES;
+	case KVM_CAP_X2APIC_API:
+		return KVM_X2APIC_API_VALID_FLAGS;
 	case KVM_CAP_XCRS:
 		return kvm_cpu_cap_has(X86_FEATURE_XSAVE);
 	case KVM_CAP_XSAVE2:
@@ -93,6 +108,8 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 
 int kvm_arch_vm_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 {
+	if (cap->cap == KVM_CAP_X2APIC_API)
+		return kvm_platform_enable_x2apic_api(kvm, cap->args[0]);
 	return -EINVAL;
 }
 
@@ -154,7 +171,7 @@ long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void *argp)
 	case KVM_SET_BOOT_CPU_ID:
 		return kvm_vm_ioctl_set_boot_cpu_id(kvm, (unsigned long)argp);
 	default:
-		return -ENOTTY;
+		return kvm_platform_vm_ioctl(kvm, ioctl, argp);
 	}
 }
 
@@ -243,11 +260,19 @@ static void x86_op_cpuid(struct x86_cpu *cpu, uint32_t leaf, uint32_t subleaf,
 
 static int x86_op_rdmsr(struct x86_cpu *cpu, uint32_t index, uint64_t *val)
 {
+	int r = kvm_platform_rdmsr(cpu_vcpu(cpu), index, val);
+
+	if (r <= 0)
+		return r;
 	return kvm_get_msr(cpu_vcpu(cpu), index, val, false) ? -1 : 0;
 }
 
 static int x86_op_wrmsr(struct x86_cpu *cpu, uint32_t index, uint64_t val)
 {
+	int r = kvm_platform_wrmsr(cpu_vcpu(cpu), index, val);
+
+	if (r <= 0)
+		return r;
 	return kvm_set_msr(cpu_vcpu(cpu), index, val, false) ? -1 : 0;
 }
 
@@ -257,11 +282,14 @@ static uint64_t x86_op_rdtsc(struct x86_cpu *cpu)
 }
 
 /*
- * No in-kernel PIC/APIC: user space injects with KVM_INTERRUPT, which
+ * With KVM_CREATE_IRQCHIP the LAPIC (and the PIC through LINT0) supply
+ * interrupts.  Without it user space injects with KVM_INTERRUPT, which
  * queues the vector as injected (ev.irq_injected) for the next entry.
  */
 static int x86_op_pending_irq(struct x86_cpu *cpu, bool ack)
 {
+	if (lapic_in_kernel(cpu_vcpu(cpu)))
+		return kvm_platform_pending_irq(cpu_vcpu(cpu), ack);
 	return -1;
 }
 
@@ -329,12 +357,22 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 		return r;
 	a->tsc_offset = vcpu->kvm->arch.default_tsc_offset;
 	a->tsc_khz = kvm_host_tsc_khz();
+	r = kvm_platform_vcpu_create(vcpu);
+	if (r) {
+		x86_cpu_destroy(&a->cpu);
+		return r;
+	}
 	kvm_vcpu_reset(vcpu);
+	/* With an in-kernel LAPIC, APs wait for INIT-SIPI (KVM does too). */
+	if (lapic_in_kernel(vcpu) &&
+	    (uint32_t)vcpu->vcpu_id != vcpu->kvm->arch.bsp_vcpu_id)
+		a->mp_state = KVM_MP_STATE_UNINITIALIZED;
 	return 0;
 }
 
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
+	kvm_platform_vcpu_destroy(vcpu);
 	x86_cpu_destroy(vcpu_cpu(vcpu));
 	kvm_cpuid_free(vcpu);
 }
@@ -899,6 +937,8 @@ static int set_mp_state(struct kvm_vcpu *vcpu, const struct kvm_mp_state *mp)
 		return -EINVAL;
 	}
 	vcpu->arch.mp_state = mp->mp_state;
+	if (lapic_in_kernel(vcpu))
+		vcpu_cpu(vcpu)->halted = mp->mp_state == KVM_MP_STATE_HALTED;
 	return 0;
 }
 
@@ -1086,6 +1126,9 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, void *argp)
 	size_t n;
 	long r;
 
+	r = kvm_platform_vcpu_ioctl(vcpu, ioctl, argp);
+	if (r != -ENOTTY)
+		return r;
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
@@ -1241,6 +1284,36 @@ static void translate_exit(struct kvm_vcpu *vcpu, enum x86_exit_reason reason)
 	}
 }
 
+/*
+ * Offer a PIO or MMIO exit to the in-process devices (the LAPIC, then the
+ * buses: PIC, IOAPIC, PIT, ioeventfds, coalesced zones) before user space.
+ */
+static bool serve_in_process(struct kvm_vcpu *vcpu)
+{
+	struct x86_cpu *cpu = vcpu_cpu(vcpu);
+	struct x86_exit *ex = &cpu->exit;
+	bool served;
+
+	if (ex->reason == X86_EXIT_IO) {
+		served = kvm_platform_pio(vcpu, ex->io.port, ex->io.size, ex->io.in,
+					  ex->io.count, vcpu->arch.ops.pio_buf);
+		if (served) {
+			rcu_read_lock();
+			x86_cpu_complete_io(cpu);
+			rcu_read_unlock();
+		}
+		return served;
+	}
+	served = kvm_platform_mmio(vcpu, ex->mmio.gpa, ex->mmio.len,
+				   ex->mmio.write, ex->mmio.data);
+	if (served) {
+		rcu_read_lock();
+		x86_cpu_complete_mmio(cpu, ex->mmio.data);
+		rcu_read_unlock();
+	}
+	return served;
+}
+
 static bool take_signal(struct kvm_vcpu *vcpu)
 {
 	if (!atomic_load(&vcpu->signal_pending))
@@ -1270,8 +1343,15 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 		}
 		vcpu->arch.ops.pio_buf = vcpu_pio_page(vcpu);
 		/* User space is the APIC: a HLT already exited to it. */
-		if (!lapic_in_kernel(vcpu))
+		if (!lapic_in_kernel(vcpu)) {
 			cpu->halted = false;
+		} else {
+			kvm_platform_vcpu_events(vcpu);
+			if (!kvm_platform_vcpu_block(vcpu)) {
+				atomic_store(&vcpu->kick, false);
+				continue;
+			}
+		}
 		vcpu->arch.ran = true;
 
 		rcu_read_lock();
@@ -1285,6 +1365,17 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 		case X86_EXIT_NONE:
 		case X86_EXIT_IRQ_WINDOW:
 			continue;
+		case X86_EXIT_HLT:
+			if (lapic_in_kernel(vcpu))
+				continue;	/* sleep in kvm_platform_vcpu_block */
+			translate_exit(vcpu, reason);
+			return 0;
+		case X86_EXIT_IO:
+		case X86_EXIT_MMIO:
+			if (serve_in_process(vcpu))
+				continue;
+			translate_exit(vcpu, reason);
+			return 0;
 		default:
 			translate_exit(vcpu, reason);
 			return 0;

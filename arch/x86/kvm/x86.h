@@ -70,10 +70,10 @@ static inline struct x86_cpu *vcpu_cpu(struct kvm_vcpu *vcpu)
 	return &vcpu->arch.cpu;
 }
 
-/* No in-kernel local APIC / PIC yet: user space is the interrupt chip. */
+/* KVM_CREATE_IRQCHIP gave every vCPU a local APIC (platform.c). */
 static inline bool lapic_in_kernel(struct kvm_vcpu *vcpu)
 {
-	return false;
+	return vcpu->arch.apic != NULL;
 }
 
 /* --- cpuid.c ------------------------------------------------------------- */

@@ -324,8 +324,12 @@ static void test_check_extension(void **state)
 		{ KVM_CAP_XSAVE2, 4096 },
 		{ KVM_CAP_SYNC_REGS, KVM_SYNC_X86_VALID_FIELDS },
 		{ KVM_CAP_MAX_VCPUS, KVM_MAX_VCPUS },
+		/* The in-kernel irqchip and PIT (platform.c). */
+		{ KVM_CAP_IRQCHIP, 1 }, { KVM_CAP_PIT2, 1 }, { KVM_CAP_PIT_STATE2, 1 },
+		{ KVM_CAP_IRQ_INJECT_STATUS, 1 }, { KVM_CAP_IRQ_ROUTING, 4096 },
+		{ KVM_CAP_X2APIC_API, 3 }, { KVM_CAP_SPLIT_IRQCHIP, 0 },
 		/* Not implemented: not reported. */
-		{ KVM_CAP_TSC_CONTROL, 0 }, { KVM_CAP_MCE, 0 }, { KVM_CAP_IRQCHIP, 0 },
+		{ KVM_CAP_TSC_CONTROL, 0 }, { KVM_CAP_MCE, 0 },
 		{ KVM_CAP_EXCEPTION_PAYLOAD, 0 }, { KVM_CAP_X86_SMM, 0 },
 		{ KVM_CAP_ADJUST_CLOCK, 0 }, { KVM_CAP_NESTED_STATE, 0 },
 		{ KVM_CAP_X86_USER_SPACE_MSR, 0 }, { KVM_CAP_EXIT_HYPERCALL, 0 },

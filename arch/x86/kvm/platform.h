@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * platform.h - a VM's emulated PC platform: the in-kernel irqchip (PIC,
+ * IOAPIC, a LAPIC per vCPU), the PIT, GSI routing and the timer thread,
+ * and what x86.c calls to run vCPUs against them.
+ */
+#ifndef SKVM_PLATFORM_H
+#define SKVM_PLATFORM_H
+
+#include <pthread.h>
+
+#include "hrtimer.h"
+#include "i8254.h"
+#include "i8259.h"
+#include "ioapic.h"
+#include "irqchip.h"
+#include "lapic.h"
+
+#define KVM_X2APIC_API_VALID_FLAGS (KVM_X2APIC_API_USE_32BIT_IDS | \
+				    KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK)
+#define KVM_PIT_IRQ_SOURCE_ID	2
+#define KVM_NR_IRQ_SOURCES	3
+
+struct kvm_platform {
+	struct kvm *kvm;
+	struct kvm_timer_base *timers;
+	bool irqchip;			/* KVM_CREATE_IRQCHIP done */
+	struct kvm_pic *pic;
+	struct kvm_ioapic *ioapic;
+	struct kvm_apic_bus apic_bus;
+	struct kvm_irq_routing_state routing;
+	struct kvm_pit *pit;		/* KVM_CREATE_PIT2 */
+	struct kvm_irq_ack_notifier pit_ack;
+	/* Each chip pin's level is the OR of its sources' (irq_source_id). */
+	pthread_mutex_t lines_lock;
+	uint8_t lines[KVM_NR_IRQCHIPS][KVM_IRQCHIP_NUM_PINS];
+};
+
+/* VM ioctls: KVM_CREATE_IRQCHIP, KVM_GET/SET_IRQCHIP, KVM_CREATE_PIT2,
+ * KVM_GET/SET_PIT(2), KVM_REINJECT_CONTROL and the routing ioctls.
+ * -ENOTTY for others. */
+long kvm_platform_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void *argp);
+int kvm_platform_enable_x2apic_api(struct kvm *kvm, uint64_t flags);
+void kvm_platform_destroy(struct kvm *kvm);
+bool kvm_irqchip_in_kernel(struct kvm *kvm);
+
+/* vCPU side (x86.c). */
+int kvm_platform_vcpu_create(struct kvm_vcpu *vcpu);
+void kvm_platform_vcpu_destroy(struct kvm_vcpu *vcpu);
+/* KVM_GET/SET_LAPIC; -ENOTTY for other ioctls. */
+long kvm_platform_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, void *argp);
+/* The engine's pending_irq with an in-kernel LAPIC (and the PIC's ExtINT). */
+int kvm_platform_pending_irq(struct kvm_vcpu *vcpu, bool ack);
+/* Before entering the engine: NMI/INIT/SIPI from the LAPIC. */
+void kvm_platform_vcpu_events(struct kvm_vcpu *vcpu);
+/*
+ * The vCPU cannot run (halted, or an AP waiting for SIPI): sleep until it
+ * can, or until a kick or signal; true when it may run now.
+ */
+bool kvm_platform_vcpu_block(struct kvm_vcpu *vcpu);
+/* The engine's PIO/MMIO exit, offered to the LAPIC and the buses first:
+ * true when served in process. */
+bool kvm_platform_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, int len, bool write,
+		       uint8_t *data);
+bool kvm_platform_pio(struct kvm_vcpu *vcpu, uint16_t port, int size, bool in,
+		      uint32_t count, uint8_t *buf);
+/* x2APIC MSRs and IA32_TSC_DEADLINE: 1 when not ours, else 0 / -1 (#GP). */
+int kvm_platform_rdmsr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t *val);
+int kvm_platform_wrmsr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t val);
+
+#endif /* SKVM_PLATFORM_H */
