@@ -304,6 +304,9 @@ void x86_string_register(void);
 void x86_io_register(void);
 void x86_system_register(void);
 void x86_sse_register(void);
+void x86_mmx_register(void);
+void x86_fpu_register(void);
+void x86_fxsave_register(void);
 
 /* ------------------------------------------------ segmentation.c */
 

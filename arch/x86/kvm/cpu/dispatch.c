@@ -39,6 +39,9 @@ static void x86_handlers_fill(void)
 	x86_io_register();
 	x86_system_register();
 	x86_sse_register();
+	x86_mmx_register();
+	x86_fpu_register();
+	x86_fxsave_register();
 }
 
 void x86_handlers_init(void)

@@ -1,10 +1,314 @@
 // SPDX-License-Identifier: MIT
 /*
- * sse.c - SSE/SSE2 data movement (Intel SDM Vol. 1, chapters 10-11).
- * Registers handlers for the 0F-map mnemonics it executes.
+ * sse.c - SSE, SSE2, SSE3, SSSE3, SSE4.1 and SSE4.2 (Intel SDM Vol. 1,
+ * chapters 10-12; Vol. 2 for each instruction).
+ *
+ * Every computational and data-movement instruction runs as the host
+ * instruction on the guest's registers (host_fpu.c), so results and MXCSR
+ * flags are exact.  What is decided here: which unit's checks apply
+ * (#UD on CR0.EM or !CR4.OSFXSR, #NM on CR0.TS, #MF for MMX operands),
+ * 16-byte alignment of legacy SSE memory operands (#GP(0), Vol. 2,
+ * 2.4 / Table 2-21; MOVUPS, MOVUPD, MOVDQU, LDDQU and the SSE4.2 string
+ * compares are exempt), and the few instructions that are not a pure
+ * register/memory function: LDMXCSR, STMXCSR, MASKMOVDQU/MASKMOVQ and
+ * MOVNTI.
  */
-#include "cpu_priv.h"
+#include "host_fpu.h"
+
+static bool x86_sse_needs_align(unsigned int mnem)
+{
+	switch (mnem) {
+	case ZYDIS_MNEMONIC_MOVUPS:
+	case ZYDIS_MNEMONIC_MOVUPD:
+	case ZYDIS_MNEMONIC_MOVDQU:
+	case ZYDIS_MNEMONIC_LDDQU:
+	case ZYDIS_MNEMONIC_PCMPESTRI:
+	case ZYDIS_MNEMONIC_PCMPESTRM:
+	case ZYDIS_MNEMONIC_PCMPISTRI:
+	case ZYDIS_MNEMONIC_PCMPISTRM:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* The checks an instruction needs follow from its register operands. */
+static unsigned int x86_simd_how(const struct x86_insn *in)
+{
+	unsigned int how = 0, i;
+
+	for (i = 0; i < in->nops; i++) {
+		if (in->op[i].kind == X86_OP_XMM)
+			how |= X86_HF_SSE;
+		else if (in->op[i].kind == X86_OP_MM)
+			how |= X86_HF_MMX;
+	}
+	if (x86_sse_needs_align(in->mnem))
+		how |= X86_HF_ALIGN;
+	return how;
+}
+
+/* MMX, SSE and later: register/memory functions run on the host. */
+void x86_i_simd(struct x86_cpu *cpu, const struct x86_insn *in)
+{
+	x86_fpu_host_exec(cpu, in, x86_simd_how(in));
+}
+
+/* ------------------------------------------------------------- MXCSR */
+
+static void x86_i_ldmxcsr(struct x86_cpu *cpu, const struct x86_insn *in)
+{
+	uint32_t v;
+
+	x86_fpu_check(cpu, in, X86_HF_SSE);
+	v = (uint32_t)x86_op_read(cpu, in, 0);
+	if (v & ~cpu->fx.mxcsr_mask)
+		x86_gp(cpu, 0);
+	cpu->fx.mxcsr = v;
+}
+
+static void x86_i_stmxcsr(struct x86_cpu *cpu, const struct x86_insn *in)
+{
+	x86_fpu_check(cpu, in, X86_HF_SSE);
+	x86_op_write(cpu, in, 0, cpu->fx.mxcsr);
+}
+
+/* --------------------------------------------- stores not from a stub */
+
+/*
+ * MASKMOVDQU/MASKMOVQ: bytes of the first operand whose mask byte has
+ * bit 7 set go to DS:rDI (segment override allowed).  Byte by byte: the
+ * instruction gives no atomicity and only selected bytes are accessed.
+ */
+static void x86_i_maskmov(struct x86_cpu *cpu, const struct x86_insn *in)
+{
+	const struct x86_operand *d = &in->op[0], *s = &in->op[1];
+	bool mmx = d->kind == X86_OP_MM;
+	unsigned int n = mmx ? 8 : 16, i;
+	const uint8_t *data, *mask;
+	uint64_t di = cpu->gpr[X86_RDI];
+
+	x86_fpu_check(cpu, in, mmx ? X86_HF_MMX : X86_HF_SSE);
+	data = mmx ? cpu->fx.st[d->reg] : cpu->fx.xmm[d->reg];
+	mask = mmx ? cpu->fx.st[s->reg] : cpu->fx.xmm[s->reg];
+	for (i = 0; i < n; i++)
+		if (mask[i] & 0x80)
+			x86_write(cpu, in->seg, (di + i) & x86_mask(in->adsz),
+				  data[i], 1);
+	if (mmx) {
+		/* an MMX instruction: tags valid, TOP = 0 (Vol. 1, 9.5.1) */
+		cpu->fx.ftw = 0xff;
+		cpu->fx.fsw &= ~X86_FSW_TOP;
+	}
+}
+
+/* MOVNTI m, r: a plain store of a GPR (no FPU state involved). */
+static void x86_i_movnti(struct x86_cpu *cpu, const struct x86_insn *in)
+{
+	if (in->flags & X86_I_LOCK)
+		x86_ud(cpu);
+	x86_op_write(cpu, in, 0, x86_op_read(cpu, in, 1));
+}
+
+/* ------------------------------------------------------ registration */
+
+static const uint16_t x86_sse_mnems[] = {
+ZYDIS_MNEMONIC_ADDPD,
+ZYDIS_MNEMONIC_ADDPS,
+ZYDIS_MNEMONIC_ADDSD,
+ZYDIS_MNEMONIC_ADDSS,
+ZYDIS_MNEMONIC_ADDSUBPD,
+ZYDIS_MNEMONIC_ADDSUBPS,
+ZYDIS_MNEMONIC_ANDNPD,
+ZYDIS_MNEMONIC_ANDNPS,
+ZYDIS_MNEMONIC_ANDPD,
+ZYDIS_MNEMONIC_ANDPS,
+ZYDIS_MNEMONIC_BLENDPD,
+ZYDIS_MNEMONIC_BLENDPS,
+ZYDIS_MNEMONIC_BLENDVPD,
+ZYDIS_MNEMONIC_BLENDVPS,
+ZYDIS_MNEMONIC_CMPPD,
+ZYDIS_MNEMONIC_CMPPS,
+ZYDIS_MNEMONIC_CMPSS,
+ZYDIS_MNEMONIC_COMISD,
+ZYDIS_MNEMONIC_COMISS,
+ZYDIS_MNEMONIC_CRC32,
+ZYDIS_MNEMONIC_CVTDQ2PD,
+ZYDIS_MNEMONIC_CVTDQ2PS,
+ZYDIS_MNEMONIC_CVTPD2DQ,
+ZYDIS_MNEMONIC_CVTPD2PI,
+ZYDIS_MNEMONIC_CVTPD2PS,
+ZYDIS_MNEMONIC_CVTPI2PD,
+ZYDIS_MNEMONIC_CVTPI2PS,
+ZYDIS_MNEMONIC_CVTPS2DQ,
+ZYDIS_MNEMONIC_CVTPS2PD,
+ZYDIS_MNEMONIC_CVTPS2PI,
+ZYDIS_MNEMONIC_CVTSD2SI,
+ZYDIS_MNEMONIC_CVTSD2SS,
+ZYDIS_MNEMONIC_CVTSI2SD,
+ZYDIS_MNEMONIC_CVTSI2SS,
+ZYDIS_MNEMONIC_CVTSS2SD,
+ZYDIS_MNEMONIC_CVTSS2SI,
+ZYDIS_MNEMONIC_CVTTPD2DQ,
+ZYDIS_MNEMONIC_CVTTPD2PI,
+ZYDIS_MNEMONIC_CVTTPS2DQ,
+ZYDIS_MNEMONIC_CVTTPS2PI,
+ZYDIS_MNEMONIC_CVTTSD2SI,
+ZYDIS_MNEMONIC_CVTTSS2SI,
+ZYDIS_MNEMONIC_DIVPD,
+ZYDIS_MNEMONIC_DIVPS,
+ZYDIS_MNEMONIC_DIVSD,
+ZYDIS_MNEMONIC_DIVSS,
+ZYDIS_MNEMONIC_DPPD,
+ZYDIS_MNEMONIC_DPPS,
+ZYDIS_MNEMONIC_EXTRACTPS,
+ZYDIS_MNEMONIC_HADDPD,
+ZYDIS_MNEMONIC_HADDPS,
+ZYDIS_MNEMONIC_HSUBPD,
+ZYDIS_MNEMONIC_HSUBPS,
+ZYDIS_MNEMONIC_INSERTPS,
+ZYDIS_MNEMONIC_LDDQU,
+ZYDIS_MNEMONIC_MAXPD,
+ZYDIS_MNEMONIC_MAXPS,
+ZYDIS_MNEMONIC_MAXSD,
+ZYDIS_MNEMONIC_MAXSS,
+ZYDIS_MNEMONIC_MINPD,
+ZYDIS_MNEMONIC_MINPS,
+ZYDIS_MNEMONIC_MINSD,
+ZYDIS_MNEMONIC_MINSS,
+ZYDIS_MNEMONIC_MOVAPD,
+ZYDIS_MNEMONIC_MOVAPS,
+ZYDIS_MNEMONIC_MOVDDUP,
+ZYDIS_MNEMONIC_MOVDQ2Q,
+ZYDIS_MNEMONIC_MOVDQA,
+ZYDIS_MNEMONIC_MOVDQU,
+ZYDIS_MNEMONIC_MOVHLPS,
+ZYDIS_MNEMONIC_MOVHPD,
+ZYDIS_MNEMONIC_MOVHPS,
+ZYDIS_MNEMONIC_MOVLHPS,
+ZYDIS_MNEMONIC_MOVLPD,
+ZYDIS_MNEMONIC_MOVLPS,
+ZYDIS_MNEMONIC_MOVMSKPD,
+ZYDIS_MNEMONIC_MOVMSKPS,
+ZYDIS_MNEMONIC_MOVNTDQ,
+ZYDIS_MNEMONIC_MOVNTDQA,
+ZYDIS_MNEMONIC_MOVNTPD,
+ZYDIS_MNEMONIC_MOVNTPS,
+ZYDIS_MNEMONIC_MOVQ2DQ,
+ZYDIS_MNEMONIC_MOVSHDUP,
+ZYDIS_MNEMONIC_MOVSLDUP,
+ZYDIS_MNEMONIC_MOVSS,
+ZYDIS_MNEMONIC_MOVUPD,
+ZYDIS_MNEMONIC_MOVUPS,
+ZYDIS_MNEMONIC_MPSADBW,
+ZYDIS_MNEMONIC_MULPD,
+ZYDIS_MNEMONIC_MULPS,
+ZYDIS_MNEMONIC_MULSD,
+ZYDIS_MNEMONIC_MULSS,
+ZYDIS_MNEMONIC_ORPD,
+ZYDIS_MNEMONIC_ORPS,
+ZYDIS_MNEMONIC_PABSB,
+ZYDIS_MNEMONIC_PABSD,
+ZYDIS_MNEMONIC_PABSW,
+ZYDIS_MNEMONIC_PACKUSDW,
+ZYDIS_MNEMONIC_PALIGNR,
+ZYDIS_MNEMONIC_PBLENDVB,
+ZYDIS_MNEMONIC_PBLENDW,
+ZYDIS_MNEMONIC_PCMPEQQ,
+ZYDIS_MNEMONIC_PCMPESTRI,
+ZYDIS_MNEMONIC_PCMPESTRM,
+ZYDIS_MNEMONIC_PCMPGTQ,
+ZYDIS_MNEMONIC_PCMPISTRI,
+ZYDIS_MNEMONIC_PCMPISTRM,
+ZYDIS_MNEMONIC_PEXTRB,
+ZYDIS_MNEMONIC_PEXTRD,
+ZYDIS_MNEMONIC_PEXTRQ,
+ZYDIS_MNEMONIC_PHADDD,
+ZYDIS_MNEMONIC_PHADDSW,
+ZYDIS_MNEMONIC_PHADDW,
+ZYDIS_MNEMONIC_PHMINPOSUW,
+ZYDIS_MNEMONIC_PHSUBD,
+ZYDIS_MNEMONIC_PHSUBSW,
+ZYDIS_MNEMONIC_PHSUBW,
+ZYDIS_MNEMONIC_PINSRB,
+ZYDIS_MNEMONIC_PINSRD,
+ZYDIS_MNEMONIC_PINSRQ,
+ZYDIS_MNEMONIC_PMADDUBSW,
+ZYDIS_MNEMONIC_PMAXSB,
+ZYDIS_MNEMONIC_PMAXSD,
+ZYDIS_MNEMONIC_PMAXUD,
+ZYDIS_MNEMONIC_PMAXUW,
+ZYDIS_MNEMONIC_PMINSB,
+ZYDIS_MNEMONIC_PMINSD,
+ZYDIS_MNEMONIC_PMINUD,
+ZYDIS_MNEMONIC_PMINUW,
+ZYDIS_MNEMONIC_PMOVSXBD,
+ZYDIS_MNEMONIC_PMOVSXBQ,
+ZYDIS_MNEMONIC_PMOVSXBW,
+ZYDIS_MNEMONIC_PMOVSXDQ,
+ZYDIS_MNEMONIC_PMOVSXWD,
+ZYDIS_MNEMONIC_PMOVSXWQ,
+ZYDIS_MNEMONIC_PMOVZXBD,
+ZYDIS_MNEMONIC_PMOVZXBQ,
+ZYDIS_MNEMONIC_PMOVZXBW,
+ZYDIS_MNEMONIC_PMOVZXDQ,
+ZYDIS_MNEMONIC_PMOVZXWD,
+ZYDIS_MNEMONIC_PMOVZXWQ,
+ZYDIS_MNEMONIC_PMULDQ,
+ZYDIS_MNEMONIC_PMULHRSW,
+ZYDIS_MNEMONIC_PMULLD,
+ZYDIS_MNEMONIC_PSHUFB,
+ZYDIS_MNEMONIC_PSHUFD,
+ZYDIS_MNEMONIC_PSHUFHW,
+ZYDIS_MNEMONIC_PSHUFLW,
+ZYDIS_MNEMONIC_PSIGNB,
+ZYDIS_MNEMONIC_PSIGND,
+ZYDIS_MNEMONIC_PSIGNW,
+ZYDIS_MNEMONIC_PSLLDQ,
+ZYDIS_MNEMONIC_PSRLDQ,
+ZYDIS_MNEMONIC_PTEST,
+ZYDIS_MNEMONIC_PUNPCKHQDQ,
+ZYDIS_MNEMONIC_PUNPCKLQDQ,
+ZYDIS_MNEMONIC_RCPPS,
+ZYDIS_MNEMONIC_RCPSS,
+ZYDIS_MNEMONIC_ROUNDPD,
+ZYDIS_MNEMONIC_ROUNDPS,
+ZYDIS_MNEMONIC_ROUNDSD,
+ZYDIS_MNEMONIC_ROUNDSS,
+ZYDIS_MNEMONIC_RSQRTPS,
+ZYDIS_MNEMONIC_RSQRTSS,
+ZYDIS_MNEMONIC_SHUFPD,
+ZYDIS_MNEMONIC_SHUFPS,
+ZYDIS_MNEMONIC_SQRTPD,
+ZYDIS_MNEMONIC_SQRTPS,
+ZYDIS_MNEMONIC_SQRTSD,
+ZYDIS_MNEMONIC_SQRTSS,
+ZYDIS_MNEMONIC_SUBPD,
+ZYDIS_MNEMONIC_SUBPS,
+ZYDIS_MNEMONIC_SUBSD,
+ZYDIS_MNEMONIC_SUBSS,
+ZYDIS_MNEMONIC_UCOMISD,
+ZYDIS_MNEMONIC_UCOMISS,
+ZYDIS_MNEMONIC_UNPCKHPD,
+ZYDIS_MNEMONIC_UNPCKHPS,
+ZYDIS_MNEMONIC_UNPCKLPD,
+ZYDIS_MNEMONIC_UNPCKLPS,
+ZYDIS_MNEMONIC_XORPD,
+ZYDIS_MNEMONIC_XORPS,
+};
 
 void x86_sse_register(void)
 {
+	unsigned int i;
+
+	for (i = 0; i < sizeof(x86_sse_mnems) / sizeof(x86_sse_mnems[0]); i++)
+		x86_register(x86_sse_mnems[i], x86_i_simd);
+	/* names shared with the string instructions: 0F map only */
+	x86_register_vec(ZYDIS_MNEMONIC_MOVSD, x86_i_simd);
+	x86_register_vec(ZYDIS_MNEMONIC_CMPSD, x86_i_simd);
+	x86_register(ZYDIS_MNEMONIC_LDMXCSR, x86_i_ldmxcsr);
+	x86_register(ZYDIS_MNEMONIC_STMXCSR, x86_i_stmxcsr);
+	x86_register(ZYDIS_MNEMONIC_MASKMOVDQU, x86_i_maskmov);
+	x86_register(ZYDIS_MNEMONIC_MASKMOVQ, x86_i_maskmov);
+	x86_register(ZYDIS_MNEMONIC_MOVNTI, x86_i_movnti);
 }

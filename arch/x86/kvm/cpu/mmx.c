@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mmx.c - MMX technology (Intel SDM Vol. 1, chapter 9), including the
+ * SSE/SSE2/SSSE3 additions that operate on MM registers.
+ *
+ * MM0-7 alias the low 64 bits of the x87 registers R0-7 (9.5).  The
+ * instructions run on the host with the guest's x87 state loaded
+ * (host_fpu.c), so the aliasing effects come out as the CPU produces
+ * them: after any MMX instruction TOP = 0 and every tag is valid, a
+ * written MMn gets exponent bits 79:64 all ones; EMMS empties the tags.
+ * The mnemonics below are shared with their SSE2 forms on XMM registers;
+ * one handler serves both and picks the checks from the operands.
+ */
+#include "host_fpu.h"
+
+static void x86_i_emms(struct x86_cpu *cpu, const struct x86_insn *in)
+{
+	x86_fpu_host_exec(cpu, in, X86_HF_MMX);
+}
+
+static const uint16_t x86_mmx_mnems[] = {
+	ZYDIS_MNEMONIC_MOVD,
+	ZYDIS_MNEMONIC_MOVNTQ,
+	ZYDIS_MNEMONIC_MOVQ,
+	ZYDIS_MNEMONIC_PACKSSDW,
+	ZYDIS_MNEMONIC_PACKSSWB,
+	ZYDIS_MNEMONIC_PACKUSWB,
+	ZYDIS_MNEMONIC_PADDB,
+	ZYDIS_MNEMONIC_PADDD,
+	ZYDIS_MNEMONIC_PADDQ,
+	ZYDIS_MNEMONIC_PADDSB,
+	ZYDIS_MNEMONIC_PADDSW,
+	ZYDIS_MNEMONIC_PADDUSB,
+	ZYDIS_MNEMONIC_PADDUSW,
+	ZYDIS_MNEMONIC_PADDW,
+	ZYDIS_MNEMONIC_PAND,
+	ZYDIS_MNEMONIC_PANDN,
+	ZYDIS_MNEMONIC_PAVGB,
+	ZYDIS_MNEMONIC_PAVGW,
+	ZYDIS_MNEMONIC_PCMPEQB,
+	ZYDIS_MNEMONIC_PCMPEQD,
+	ZYDIS_MNEMONIC_PCMPEQW,
+	ZYDIS_MNEMONIC_PCMPGTB,
+	ZYDIS_MNEMONIC_PCMPGTD,
+	ZYDIS_MNEMONIC_PCMPGTW,
+	ZYDIS_MNEMONIC_PEXTRW,
+	ZYDIS_MNEMONIC_PINSRW,
+	ZYDIS_MNEMONIC_PMADDWD,
+	ZYDIS_MNEMONIC_PMAXSW,
+	ZYDIS_MNEMONIC_PMAXUB,
+	ZYDIS_MNEMONIC_PMINSW,
+	ZYDIS_MNEMONIC_PMINUB,
+	ZYDIS_MNEMONIC_PMOVMSKB,
+	ZYDIS_MNEMONIC_PMULHUW,
+	ZYDIS_MNEMONIC_PMULHW,
+	ZYDIS_MNEMONIC_PMULLW,
+	ZYDIS_MNEMONIC_PMULUDQ,
+	ZYDIS_MNEMONIC_POR,
+	ZYDIS_MNEMONIC_PSADBW,
+	ZYDIS_MNEMONIC_PSHUFW,
+	ZYDIS_MNEMONIC_PSLLD,
+	ZYDIS_MNEMONIC_PSLLQ,
+	ZYDIS_MNEMONIC_PSLLW,
+	ZYDIS_MNEMONIC_PSRAD,
+	ZYDIS_MNEMONIC_PSRAW,
+	ZYDIS_MNEMONIC_PSRLD,
+	ZYDIS_MNEMONIC_PSRLQ,
+	ZYDIS_MNEMONIC_PSRLW,
+	ZYDIS_MNEMONIC_PSUBB,
+	ZYDIS_MNEMONIC_PSUBD,
+	ZYDIS_MNEMONIC_PSUBQ,
+	ZYDIS_MNEMONIC_PSUBSB,
+	ZYDIS_MNEMONIC_PSUBSW,
+	ZYDIS_MNEMONIC_PSUBUSB,
+	ZYDIS_MNEMONIC_PSUBUSW,
+	ZYDIS_MNEMONIC_PSUBW,
+	ZYDIS_MNEMONIC_PUNPCKHBW,
+	ZYDIS_MNEMONIC_PUNPCKHDQ,
+	ZYDIS_MNEMONIC_PUNPCKHWD,
+	ZYDIS_MNEMONIC_PUNPCKLBW,
+	ZYDIS_MNEMONIC_PUNPCKLDQ,
+	ZYDIS_MNEMONIC_PUNPCKLWD,
+	ZYDIS_MNEMONIC_PXOR,
+};
+
+void x86_mmx_register(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(x86_mmx_mnems) / sizeof(x86_mmx_mnems[0]); i++)
+		x86_register(x86_mmx_mnems[i], x86_i_simd);
+	x86_register(ZYDIS_MNEMONIC_EMMS, x86_i_emms);
+}
