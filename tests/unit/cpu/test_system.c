@@ -12,6 +12,8 @@
 
 #include "test_host.h"
 
+#define X86_CR4_DE_BIT	(1u << 3)
+
 /*
  * A snippet with a label "<name>_f" on the instruction that is expected
  * to fault (or on the final instruction when none should).
@@ -131,6 +133,125 @@ static void test_ac(void **state)
 	th_free(t);
 }
 
+/* ----------------------------------------------------------- debug */
+
+GUESTF(db_tf, ".code64\n pushfq\n orq $0x100, (%rsp)\n popfq\n nop",
+       "nop\n hlt");
+GUESTF(db_exec, ".code64\n nop\n", "nop\n hlt");
+GUESTF(db_write, ".code64\n movl $1, 0x2004\n", "nop\n hlt");
+GUESTF(db_read, ".code64\n mov 0x200c, %eax\n", "nop\n hlt");
+GUESTF(db_nohit, ".code64\n mov 0x2010, %eax\n", "hlt");
+GUESTF(db_io, ".code64\n out %al, $0x80\n", "nop\n hlt");
+GUESTF(db_gd, ".code64\n nop\n", "mov %dr0, %rax\n hlt");
+GUESTF(db_int1, ".code64\n int1\n", "hlt");
+GUESTF(db_step, ".code64\n mov $1, %eax\n", "mov $2, %ebx\n hlt");
+GUESTF(db_swbp, ".code64\n nop\n", "int3\n hlt");
+GUESTF(db_rf, ".code64\n", "nop\n hlt");
+
+#define DR7_L(i)	(1ull << (2 * (i)))
+#define DR7_RW(i, t)	((uint64_t)(t) << (16 + 4 * (i)))
+#define DR7_LEN(i, l)	((uint64_t)(l) << (18 + 4 * (i)))
+
+struct db_row {
+	const char *name;
+	const uint8_t *start, *end, *f;
+	uint64_t dr[4], dr7;		/* guest's, or the host's with HW_BP */
+	uint32_t gdbg;			/* guest_debug.flags */
+	uint64_t rflags, cr4;		/* ORed in */
+	enum x86_exit_reason exit;
+	int vec;			/* caught vector (HLT exits), -1 none */
+	uint64_t dr6;			/* bits that must be set in DR6/exit */
+	int exc;			/* exit.debug.exception */
+};
+
+#define GD_ON	(X86_GDBG_ENABLE)
+static const struct db_row db_rows[] = {
+	{ "db_tf_trap_after_next", SNIP(db_tf), .exit = X86_EXIT_HLT,
+	  .vec = 1, .dr6 = 1ull << 14 },
+	{ "db_exec_breakpoint", SNIP(db_exec), { TH_CODE + 1 }, DR7_L(0),
+	  .exit = X86_EXIT_HLT, .vec = 1, .dr6 = 1 },
+	{ "db_write_breakpoint", SNIP(db_write), { 0, 0x2004 },
+	  DR7_L(1) | DR7_RW(1, 1) | DR7_LEN(1, 3), .exit = X86_EXIT_HLT,
+	  .vec = 1, .dr6 = 2 },
+	{ "db_rw_breakpoint_read", SNIP(db_read), { 0, 0, 0x2008 },
+	  DR7_L(2) | DR7_RW(2, 3) | DR7_LEN(2, 2), .exit = X86_EXIT_HLT,
+	  .vec = 1, .dr6 = 4 },
+	{ "db_rw_breakpoint_miss", SNIP(db_nohit), { 0, 0, 0x2008 },
+	  DR7_L(2) | DR7_RW(2, 3) | DR7_LEN(2, 2), .exit = X86_EXIT_HLT,
+	  .vec = -1 },
+	{ "db_write_bp_ignores_read", SNIP(db_read), { 0, 0x200c },
+	  DR7_L(1) | DR7_RW(1, 1) | DR7_LEN(1, 3), .exit = X86_EXIT_HLT,
+	  .vec = -1 },
+	{ "db_io_breakpoint", SNIP(db_io), { 0, 0, 0, 0x80 },
+	  DR7_L(3) | DR7_RW(3, 2), .cr4 = X86_CR4_DE_BIT,
+	  .exit = X86_EXIT_HLT, .vec = 1, .dr6 = 8 },
+	{ "db_general_detect", SNIP(db_gd), .dr7 = 1ull << 13,
+	  .exit = X86_EXIT_HLT, .vec = 1, .dr6 = 1ull << 13 },
+	{ "db_int1", SNIP(db_int1), .exit = X86_EXIT_HLT, .vec = 1 },
+	{ "db_rf_suppresses_exec_bp", SNIP(db_rf), { TH_CODE }, DR7_L(0),
+	  .rflags = 1u << 16, .exit = X86_EXIT_HLT, .vec = -1 },
+	{ "gdbg_single_step", SNIP(db_step), .gdbg = GD_ON | X86_GDBG_SINGLESTEP,
+	  .exit = X86_EXIT_DEBUG, .dr6 = 1ull << 14, .exc = 1 },
+	{ "gdbg_sw_breakpoint", SNIP(db_swbp), .gdbg = GD_ON | X86_GDBG_USE_SW_BP,
+	  .exit = X86_EXIT_DEBUG, .exc = 3 },
+	{ "gdbg_hw_exec_breakpoint", SNIP(db_exec), { TH_CODE + 1 }, DR7_L(0),
+	  .gdbg = GD_ON | X86_GDBG_USE_HW_BP, .exit = X86_EXIT_DEBUG,
+	  .dr6 = 1, .exc = 1 },
+	{ "gdbg_hw_write_breakpoint", SNIP(db_write), { 0, 0x2004 },
+	  DR7_L(1) | DR7_RW(1, 1) | DR7_LEN(1, 3),
+	  .gdbg = GD_ON | X86_GDBG_USE_HW_BP, .exit = X86_EXIT_DEBUG,
+	  .dr6 = 2, .exc = 1 },
+};
+
+static void test_db(void **state)
+{
+	const struct db_row *r = *state;
+	struct th *t = th_new();
+	uint64_t f = TH_CODE + (uint64_t)(r->f - r->start);
+	struct x86_cpu *c = &t->cpu;
+	int i;
+
+	th_long64(t);
+	th_load(t, TH_CODE, r->start, r->end);
+	th_catch_all(t, true);
+	for (i = 0; i < 4; i++) {
+		if (r->gdbg & X86_GDBG_USE_HW_BP)
+			c->guest_debug.dr[i] = r->dr[i];
+		else
+			c->dr[i] = r->dr[i];
+	}
+	if (r->gdbg & X86_GDBG_USE_HW_BP)
+		c->guest_debug.dr7 = r->dr7;
+	else
+		c->dr[7] |= r->dr7;
+	c->guest_debug.flags = r->gdbg;
+	c->rflags |= r->rflags;
+	c->cr4 |= r->cr4;
+	x86_cpu_state_changed(c);
+	assert_int_equal(th_run(t), r->exit);
+	if (r->exit == X86_EXIT_DEBUG) {
+		assert_int_equal(c->exit.debug.exception, r->exc);
+		assert_int_equal(c->exit.debug.pc, f);
+		assert_int_equal(c->rip, f);
+		assert_true((c->exit.debug.dr6 & r->dr6) == r->dr6);
+		assert_int_equal(c->gpr[X86_RBP], 0);
+		th_free(t);
+		return;
+	}
+	if (r->vec < 0) {
+		/* ran to the final HLT */
+		assert_int_equal(c->gpr[X86_RBP], 0);
+		assert_int_equal(c->rip, TH_CODE + (uint64_t)(r->end - r->start));
+		th_free(t);
+		return;
+	}
+	assert_int_equal(c->gpr[X86_RBP], 0x100 + r->vec);
+	assert_int_equal(th_rd64(t, c->gpr[X86_RSP]), f);
+	assert_true((c->dr[6] & r->dr6) == r->dr6);
+	assert_int_equal(c->dr[6] & 0xf & ~r->dr6, 0);
+	th_free(t);
+}
+
 /* ------------------------------------------------------------- main */
 
 #define ROWS(tab, fn, out, n)						\
@@ -151,5 +272,6 @@ int main(void)
 	size_t n = 0;
 
 	ROWS(ac_rows, test_ac, tests, n);
+	ROWS(db_rows, test_db, tests, n);
 	return _cmocka_run_group_tests("system", tests, n, NULL, NULL);
 }

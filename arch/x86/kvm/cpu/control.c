@@ -278,6 +278,8 @@ static void x86_i_int(struct x86_cpu *cpu, const struct x86_insn *in)
 
 static void x86_i_int3(struct x86_cpu *cpu, const struct x86_insn *in)
 {
+	if (x86_dbg_int3(cpu))
+		return;
 	x86_soft_int(cpu, X86_BP);
 }
 

@@ -89,6 +89,7 @@ enum x86_exit_reason {
 	X86_EXIT_INTERNAL,	/* exit.internal: emulation failure etc. */
 	X86_EXIT_KICK,		/* ops->kicked() said stop */
 	X86_EXIT_IRQ_WINDOW,	/* ready for an interrupt the VMM asked about */
+	X86_EXIT_DEBUG,		/* exit.debug: a guest_debug event (below) */
 };
 
 struct x86_exit {
@@ -107,6 +108,13 @@ struct x86_exit {
 			bool write;
 			uint8_t data[8];	/* write data, or read result */
 		} mmio;
+		/* KVM's struct kvm_debug_exit_arch */
+		struct {
+			uint32_t exception;	/* 1 (#DB) or 3 (#BP) */
+			uint64_t pc;		/* linear address (CS.base + RIP) */
+			uint64_t dr6;		/* DR6 layout: B0-B3, BS */
+			uint64_t dr7;
+		} debug;
 		struct {
 			uint32_t suberror;	/* KVM_INTERNAL_ERROR_* */
 			uint8_t insn_len;
@@ -114,6 +122,37 @@ struct x86_exit {
 		} internal;
 	};
 };
+
+/*
+ * Debugging the guest from the host (KVM_SET_GUEST_DEBUG).  x86.c copies
+ * struct kvm_guest_debug here: flags are KVM_GUESTDBG_* with the same
+ * values, dr[0..3] and dr7 are its arch.debugreg[0..3] and [7].
+ *
+ * - ENABLE: nothing below applies without it.
+ * - SINGLESTEP: after every instruction the run stops with X86_EXIT_DEBUG,
+ *   exception 1, dr6 = 0xffff4ff0 (BS), pc = linear address of the next
+ *   instruction.  The guest's EFLAGS.TF is neither used nor changed.  An
+ *   instruction that delivers an interrupt or exception stops at the
+ *   handler's first instruction.
+ * - USE_SW_BP: INT3 does not deliver #BP; the run stops with exception 3,
+ *   pc = linear address of the INT3, RIP left on it.
+ * - USE_HW_BP: dr[]/dr7 (DR7 layout: L/G enables, R/W and LEN fields)
+ *   replace the guest's DR0-DR3/DR7 as breakpoints, and a hit stops the
+ *   run with exception 1 instead of delivering #DB: dr6 has B0-B3 of
+ *   the hits, dr7 is the host's.  Instruction breakpoints stop before
+ *   the instruction (RIP on it; EFLAGS.RF is not set, as with KVM the
+ *   host steps over it), data and I/O breakpoints after it.  The guest's
+ *   DR6/DR7 are left alone.
+ */
+struct x86_guest_debug {
+	uint32_t flags;
+	uint64_t dr[4];
+	uint64_t dr7;
+};
+#define X86_GDBG_ENABLE		0x1
+#define X86_GDBG_SINGLESTEP	0x2
+#define X86_GDBG_USE_SW_BP	0x10000
+#define X86_GDBG_USE_HW_BP	0x20000
 
 struct x86_cpu;
 
@@ -190,6 +229,8 @@ struct x86_cpu {
 	 * request_interrupt_window).
 	 */
 	bool req_irq_window;
+	/* KVM_SET_GUEST_DEBUG state; seen at the next instruction boundary */
+	struct x86_guest_debug guest_debug;
 
 	const struct x86_cpu_ops *ops;
 	void *opaque;			/* the host's vCPU */

@@ -236,6 +236,12 @@ struct x86_cpu_priv {
 	uint64_t next_rip;
 	bool brk;		/* leave the block after this instruction */
 
+	/* debug.c: dbg_mode and dbg_data are recomputed at block boundaries */
+	bool dbg_mode;		/* one instruction at a time, with checks */
+	bool dbg_data;		/* data/I-O breakpoints armed: check accesses */
+	bool delivered;		/* this instruction delivered an event */
+	uint8_t dbg_hits;	/* B0-B3 hit by this instruction */
+
 	/* event delivery in progress: vector, -1 when none */
 	int delivering;
 	bool delivering_df;
@@ -467,6 +473,16 @@ static inline void x86_align_check(struct x86_cpu *cpu, uint64_t la,
 	if (unlikely(la & (align - 1)) && x86_ac_enabled(cpu))
 		x86_raise(cpu, X86_AC_VEC, 0);
 }
+
+/* ------------------------------------------------------------ debug.c */
+
+void x86_dbg_update(struct x86_cpu *cpu);
+void x86_dbg_insn_bp(struct x86_cpu *cpu);
+void x86_dbg_data(struct x86_cpu *cpu, uint64_t la, unsigned int size,
+		  bool write);
+void x86_dbg_io(struct x86_cpu *cpu, uint16_t port, unsigned int size);
+void x86_dbg_after(struct x86_cpu *cpu, bool tf);
+bool x86_dbg_int3(struct x86_cpu *cpu);
 
 /* --------------------------------------------------------------- alu.c */
 

@@ -196,6 +196,7 @@ static void x86_block_boundary(struct x86_cpu *cpu)
 		p->flush_blocks = false;
 		x86_blocks_flush(cpu);
 	}
+	x86_dbg_update(cpu);
 }
 
 static void x86_exec_insn(struct x86_cpu *cpu, const struct x86_insn *in)
@@ -234,6 +235,34 @@ static void x86_exec_one(struct x86_cpu *cpu)
 	b = x86_block_get(cpu, &cached);
 	x86_exec_insn(cpu, &b->insn[0]);
 	x86_mmio_retire(cpu);
+}
+
+/*
+ * One instruction with the debug checks around it (debug.c): an
+ * instruction breakpoint before (not when re-executing after an MMIO or
+ * I/O exit), data/I-O breakpoints and single-step after.  EFLAGS.RF is
+ * cleared once an instruction completes, except by IRET, which loads it.
+ */
+static void x86_exec_debug(struct x86_cpu *cpu)
+{
+	struct x86_cpu_priv *p = cpu->priv;
+	bool tf = cpu->rflags & X86_TF, cached;
+	const struct x86_block *b;
+	const struct x86_insn *in;
+
+	if (!p->mmio_n && p->io_state != 2)
+		x86_dbg_insn_bp(cpu);
+	p->delivered = false;
+	p->dbg_hits = 0;
+	b = x86_block_get(cpu, &cached);
+	in = &b->insn[0];
+	x86_exec_insn(cpu, in);
+	x86_mmio_retire(cpu);
+	if (in->mnem != ZYDIS_MNEMONIC_IRET &&
+	    in->mnem != ZYDIS_MNEMONIC_IRETD &&
+	    in->mnem != ZYDIS_MNEMONIC_IRETQ)
+		cpu->rflags &= ~X86_RF;
+	x86_dbg_after(cpu, tf);
 }
 
 static bool x86_irq_deliverable(struct x86_cpu *cpu)
@@ -290,8 +319,13 @@ static void x86_run_loop(struct x86_cpu *cpu)
 	bool cached;
 
 	/* finish an instruction interrupted by an MMIO or I/O exit first */
-	if (p->mmio_n || p->io_state == 2)
-		x86_exec_one(cpu);
+	if (p->mmio_n || p->io_state == 2) {
+		x86_dbg_update(cpu);
+		if (p->dbg_mode)
+			x86_exec_debug(cpu);
+		else
+			x86_exec_one(cpu);
+	}
 	for (;;) {
 		x86_block_boundary(cpu);
 		if (cpu->ops->kicked && cpu->ops->kicked(cpu))
@@ -300,12 +334,19 @@ static void x86_run_loop(struct x86_cpu *cpu)
 			continue;
 		if (cpu->ev.int_shadow) {
 			/* the shadow covers exactly one instruction */
-			x86_exec_one(cpu);
+			if (p->dbg_mode)
+				x86_exec_debug(cpu);
+			else
+				x86_exec_one(cpu);
 			cpu->ev.int_shadow = 0;
 			continue;
 		}
 		if (cpu->req_irq_window && x86_irq_deliverable(cpu))
 			x86_exit(cpu, X86_EXIT_IRQ_WINDOW);
+		if (unlikely(p->dbg_mode)) {
+			x86_exec_debug(cpu);
+			continue;
+		}
 		b = x86_block_get(cpu, &cached);
 		if (unlikely(!cached)) {
 			x86_exec_one(cpu);

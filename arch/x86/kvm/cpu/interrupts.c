@@ -319,6 +319,7 @@ void x86_deliver(struct x86_cpu *cpu, int vec, bool has_err, uint32_t err,
 	x86_update_mode(cpu);
 	p->next_rip = cpu->rip;
 	p->brk = true;
+	p->delivered = true;
 	cpu->ev.int_shadow = 0;
 	cpu->halted = false;
 }

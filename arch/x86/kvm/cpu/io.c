@@ -37,6 +37,8 @@ static void x86_io_check(struct x86_cpu *cpu, uint16_t port, unsigned int sz)
 {
 	if (!x86_io_allowed(cpu, port, sz))
 		x86_gp(cpu, 0);
+	if (unlikely(cpu->priv->dbg_data))
+		x86_dbg_io(cpu, port, sz);
 }
 
 /* True when the completed data for this instruction is waiting. */
@@ -109,7 +111,8 @@ static uint32_t x86_ios_count(struct x86_cpu *cpu, const struct x86_insn *in,
 
 	if (!(in->flags & X86_I_REP))
 		return 1;
-	if (c <= 1 || (cpu->rflags & X86_DF) || x86_ac_enabled(cpu))
+	if (c <= 1 || (cpu->rflags & X86_DF) || x86_ac_enabled(cpu) ||
+	    cpu->priv->dbg_data)
 		return 1;
 	la = x86_seg_la(cpu, seg, off, sz, write ? X86_ACC_W : X86_ACC_R);
 	room = (X86_PAGE_SIZE - (la & 0xfff)) / sz;

@@ -199,6 +199,8 @@ uint64_t x86_read(struct x86_cpu *cpu, int seg, uint64_t off,
 	uint64_t la = x86_seg_la(cpu, seg, off, size, X86_ACC_R);
 
 	x86_align_check(cpu, la, size);
+	if (unlikely(cpu->priv->dbg_data))
+		x86_dbg_data(cpu, la, size, false);
 	return x86_read_lin(cpu, la, size, x86_data_pv(cpu), false);
 }
 
@@ -208,6 +210,8 @@ void x86_write(struct x86_cpu *cpu, int seg, uint64_t off, uint64_t val,
 	uint64_t la = x86_seg_la(cpu, seg, off, size, X86_ACC_W);
 
 	x86_align_check(cpu, la, size);
+	if (unlikely(cpu->priv->dbg_data))
+		x86_dbg_data(cpu, la, size, true);
 	x86_write_lin(cpu, la, val, size, x86_data_pv(cpu), false);
 }
 
@@ -239,6 +243,8 @@ void *x86_host_ptr(struct x86_cpu *cpu, int seg, uint64_t off,
 
 	if (size <= 16 && !(size & (size - 1)))
 		x86_align_check(cpu, la, size);
+	if (unlikely(cpu->priv->dbg_data))
+		x86_dbg_data(cpu, la, size, acc == X86_ACC_W);
 	if ((la & 0xfff) + size > X86_PAGE_SIZE)
 		return NULL;
 	e = x86_tlb_lookup(cpu, la, acc, pv);

@@ -84,7 +84,8 @@ static uint64_t x86_str_fast(struct x86_cpu *cpu, const struct x86_insn *in,
 	uint8_t *dst, *src = NULL;
 
 	if ((cpu->rflags & X86_DF) || (k != X86_MOVS && k != X86_STOS) ||
-	    as < 4 || x86_ac_enabled(cpu))
+	    as < 4 || x86_ac_enabled(cpu) ||
+	    cpu->priv->dbg_data)
 		return 0;
 	room = (X86_PAGE_SIZE - (x86_seg_la(cpu, X86_ES, di, sz,
 			X86_ACC_W) & 0xfff)) / sz;
