@@ -59,7 +59,11 @@ static void acpi__facs(uint8_t *t)
 	put8(t + 32, 2);			/* version */
 }
 
-/* FADT revision 3 layout; the X_ fields stay 0 and the 32-bit ones rule. */
+/*
+ * FADT revision 3 layout.  Of the X_ fields only X_DSDT is set; the
+ * 32-bit FIRMWARE_CTRL and PM1 blocks rule (ACPICA lists a FACS twice
+ * when both FIRMWARE_CTRL and X_FIRMWARE_CTRL are given).
+ */
 static void acpi__fadt(uint8_t *t, uint32_t gpa)
 {
 	acpi__header(t, "FACP", ACPI_FADT_SIZE, 3);
@@ -75,7 +79,6 @@ static void acpi__fadt(uint8_t *t, uint32_t gpa)
 	put16(t + 109, 0);			/* IAPC_BOOT_ARCH: no 8042 */
 	/* WBINVD, PWR_BUTTON and SLP_BUTTON absent as fixed features */
 	put32(t + 112, (1 << 0) | (1 << 4) | (1 << 5));
-	put64(t + 132, gpa + ACPI_FACS_OFF);	/* X_FIRMWARE_CTRL */
 	put64(t + 140, gpa + ACPI_DSDT_OFF);	/* X_DSDT */
 	acpi__seal(t, ACPI_FADT_SIZE);
 }

@@ -17,11 +17,12 @@
 #include "vmm.h"
 
 #define CPUID_HYPERVISOR	(1U << 31)	/* CPUID.1:ECX */
+#define CPUID_CX16		(1U << 13)	/* CPUID.1:ECX */
 #define CPUID_X2APIC		(1U << 21)	/* CPUID.1:ECX */
 #define CPUID_TSC_DEADLINE	(1U << 24)	/* CPUID.1:ECX */
 #define CPUID_APIC		(1U << 9)	/* CPUID.1:EDX */
 
-static struct kvm_cpuid2 *kvm_cpu__supported_cpuid(int sys_fd)
+struct kvm_cpuid2 *kvm_cpu__supported_cpuid(int sys_fd)
 {
 	struct kvm_cpuid2 *c;
 	int n = 64;
@@ -43,6 +44,11 @@ static struct kvm_cpuid2 *kvm_cpu__supported_cpuid(int sys_fd)
 /*
  * The APIC ID in the leaves that report it, "running on a hypervisor", and
  * no local APIC at all when KVM does not emulate one (no irqchip).
+ *
+ * CMPXCHG16B is hidden: KVM's instruction emulator cannot execute it
+ * (KVM_INTERNAL_ERROR_EMULATION), and a /dev/kvm without hardware
+ * virtualization emulates every instruction; Linux's SLUB then takes its
+ * lock-based path instead of cmpxchg_double.
  */
 static void kvm_cpu__patch_cpuid(struct kvm_cpuid2 *c, int id, bool apic)
 {
@@ -55,6 +61,7 @@ static void kvm_cpu__patch_cpuid(struct kvm_cpuid2 *c, int id, bool apic)
 		case 1:
 			e->ebx = (e->ebx & 0x00ffffff) | (uint32_t)id << 24;
 			e->ecx |= CPUID_HYPERVISOR;
+			e->ecx &= ~CPUID_CX16;
 			if (apic)
 				break;
 			e->ecx &= ~(CPUID_X2APIC | CPUID_TSC_DEADLINE);
@@ -117,19 +124,50 @@ int kvm_cpu__boot(struct kvm_cpu *cpu, uint64_t entry, uint64_t zero_page)
 
 /* --- The run loop -------------------------------------------------------- */
 
+/* The bytes at rip, through the guest's page tables (KVM_TRANSLATE). */
+static void kvm_cpu__dump_code(struct kvm_cpu *cpu, uint64_t rip)
+{
+	struct kvm_translation tr = { .linear_address = rip };
+	uint8_t *p;
+	int i;
+
+	if (ioctl(cpu->fd, KVM_TRANSLATE, &tr) || !tr.valid)
+		tr.physical_address = rip;
+	p = guest_ram__ptr(&cpu->vmm->ram, tr.physical_address, 16);
+	if (!p)
+		return;
+	fprintf(stderr, "  code at gpa %llx:", tr.physical_address);
+	for (i = 0; i < 16; i++)
+		fprintf(stderr, " %02x", p[i]);
+	fprintf(stderr, "\r\n");
+}
+
 static void kvm_cpu__dump(struct kvm_cpu *cpu, const char *why)
 {
+	struct kvm_run *run = cpu->run;
+	uint32_t i;
+
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
 	fprintf(stderr, "\r\nskvm-vmm: vcpu %d: %s (exit reason %u)\r\n",
 		cpu->id, why, cpu->run->exit_reason);
+	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+		fprintf(stderr, "  suberror %u", run->internal.suberror);
+		for (i = 0; i < run->internal.ndata && i < 16; i++)
+			fprintf(stderr, " %llx", run->internal.data[i]);
+		fprintf(stderr, "\r\n");
+	} else if (run->exit_reason == KVM_EXIT_FAIL_ENTRY) {
+		fprintf(stderr, "  hardware reason %llx\r\n",
+			run->fail_entry.hardware_entry_failure_reason);
+	}
 	if (ioctl(cpu->fd, KVM_GET_REGS, &r) || ioctl(cpu->fd, KVM_GET_SREGS, &s))
 		return;
 	fprintf(stderr, "  rip %016llx rsp %016llx rflags %08llx\r\n"
 		"  cr0 %08llx cr3 %08llx cr4 %08llx efer %llx cs %04x\r\n",
 		r.rip, r.rsp, r.rflags, s.cr0, s.cr3, s.cr4, s.efer,
 		s.cs.selector);
+	kvm_cpu__dump_code(cpu, r.rip);
 }
 
 static void kvm_cpu__io(struct kvm_cpu *cpu)

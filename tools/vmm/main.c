@@ -197,6 +197,21 @@ static void *vmm__read_file(const char *path, size_t *size)
 
 /* --- Setting up the machine ---------------------------------------------- */
 
+/* The MP table's processor signature: CPUID.1 as KVM will report it. */
+static void vmm__cpu_id(struct vmm *vmm, struct mptable_cpu_id *id)
+{
+	struct kvm_cpuid2 *c = kvm_cpu__supported_cpuid(vmm->sys_fd);
+	unsigned int i;
+
+	for (i = 0; c && i < c->nent; i++) {
+		if (c->entries[i].function == 1) {
+			id->signature = c->entries[i].eax;
+			id->features = c->entries[i].edx;
+		}
+	}
+	free(c);
+}
+
 static int vmm__firmware(struct vmm *vmm)
 {
 	struct mptable_cpu_id id = { .signature = 0, .features = 0 };
@@ -210,6 +225,7 @@ static int vmm__firmware(struct vmm *vmm)
 	if (!ebda || !bios || !bda_ebda)
 		return -ENOMEM;
 	*bda_ebda = LAYOUT_EBDA >> 4;		/* BDA: EBDA segment */
+	vmm__cpu_id(vmm, &id);
 	ret = mptable__write(ebda, LAYOUT_EBDA_END - LAYOUT_EBDA, LAYOUT_EBDA,
 			     vmm->nr_cpus, &id);
 	if (!ret)

@@ -97,6 +97,7 @@ int serial__init(struct vmm *vmm, uint16_t base, int irq, int out_fd);
 int serial__input(struct vmm *vmm, uint8_t byte);
 
 /* kvm_cpu.c */
+struct kvm_cpuid2 *kvm_cpu__supported_cpuid(int sys_fd);
 int kvm_cpu__init(struct vmm *vmm, int id);
 int kvm_cpu__boot(struct kvm_cpu *cpu, uint64_t entry, uint64_t zero_page);
 int kvm_cpu__start(struct kvm_cpu *cpu);
