@@ -98,37 +98,45 @@ static void x86_env_store(struct x86_cpu *cpu, const struct x86_insn *in,
 	}
 }
 
-/* FLDENV / FRSTOR: the pointers come from the image. */
+/*
+ * FLDENV / FRSTOR: the pointers come from the image.  Where the host
+ * reports none (AMD keeps FOP/FIP/FDP only with an exception pending),
+ * neither does the guest.
+ */
 static void x86_env_load(struct x86_cpu *cpu, const struct x86_insn *in,
 			 uint8_t *mem, struct x86_fxsave *fx)
 {
+	uint64_t fip, fdp;
 	uint32_t w;
+	uint16_t fop = fx->fop;
 
 	if (x86_fpu_real_format(cpu)) {
 		if (x86_env16(in)) {
 			w = x86_get16(mem + 8);
-			fx->fip = x86_get16(mem + 6) | (w >> 12) << 16;
-			fx->fop = w & 0x7ff;
-			fx->fdp = x86_get16(mem + 10) |
-				  (x86_get16(mem + 12) >> 12) << 16;
+			fip = x86_get16(mem + 6) | (w >> 12) << 16;
+			fdp = x86_get16(mem + 10) |
+			      (x86_get16(mem + 12) >> 12) << 16;
 		} else {
 			w = x86_get32(mem + 16);
-			fx->fip = (x86_get32(mem + 12) & 0xffff) |
-				  ((w >> 12) & 0xffff) << 16;
-			fx->fop = w & 0x7ff;
-			fx->fdp = (x86_get32(mem + 20) & 0xffff) |
-				  ((x86_get32(mem + 24) >> 12) & 0xffff) << 16;
+			fip = (x86_get32(mem + 12) & 0xffff) |
+			      ((w >> 12) & 0xffff) << 16;
+			fdp = (x86_get32(mem + 20) & 0xffff) |
+			      ((x86_get32(mem + 24) >> 12) & 0xffff) << 16;
 		}
-		return;
-	}
-	if (x86_env16(in)) {
-		fx->fip = x86_get16(mem + 6);
-		fx->fdp = x86_get16(mem + 10);
+		fop = w & 0x7ff;
+	} else if (x86_env16(in)) {
+		fip = x86_get16(mem + 6);
+		fdp = x86_get16(mem + 10);
 	} else {
-		fx->fip = x86_get32(mem + 12);
-		fx->fdp = x86_get32(mem + 20);
-		fx->fop = (x86_get32(mem + 16) >> 16) & 0x7ff;
+		fip = x86_get32(mem + 12);
+		fdp = x86_get32(mem + 20);
 	}
+	if (fx->fip)
+		fx->fip = fip;
+	if (fx->fdp)
+		fx->fdp = fdp;
+	if (fx->fop)
+		fx->fop = fop;
 }
 
 static void x86_i_x87(struct x86_cpu *cpu, const struct x86_insn *in)

@@ -212,7 +212,7 @@ static bool x86_hf_legacy_prefix(uint8_t b)
  * R8/R9 and the memory operand to [RDI].
  */
 static void x86_hf_encode(struct x86_cpu *cpu, const struct x86_insn *in,
-			  uint8_t *key)
+			  uint8_t *key, uint16_t fop[2])
 {
 	const uint8_t *b = in->bytes;
 	uint8_t *o = key + 1, opc[3], modrm, rex = 0, nrex;
@@ -288,6 +288,9 @@ static void x86_hf_encode(struct x86_cpu *cpu, const struct x86_insn *in,
 	memcpy(o, opc, nopc);
 	o += nopc;
 	*o++ = (uint8_t)((mod << 6) | (reg << 3) | rm);
+	/* FOP holds ModRM: the host's form and the guest's (8.1.9) */
+	fop[0] = (uint16_t)((opc[0] & 7) << 8 | o[-1]);
+	fop[1] = (uint16_t)((opc[0] & 7) << 8 | modrm);
 	if (has_imm)
 		*o++ = b[in->len - 1];
 done:
@@ -402,6 +405,7 @@ void x86_fpu_host_exec_fix(struct x86_cpu *cpu, const struct x86_insn *in,
 	struct x86_hf_ctx c;
 	struct x86_hf_mem m = { 0 };
 	uint8_t key[16];
+	uint16_t fop[2] = { 0, 0 };
 	uint32_t mxcsr = cpu->fx.mxcsr;
 	x86_hf_stub fn;
 	unsigned int k;
@@ -431,7 +435,7 @@ void x86_fpu_host_exec_fix(struct x86_cpu *cpu, const struct x86_insn *in,
 		     x86_hf_host_mask;
 	c.host_mxcsr = __builtin_ia32_stmxcsr();
 
-	x86_hf_encode(cpu, in, key);
+	x86_hf_encode(cpu, in, key, fop);
 	fn = x86_hf_lookup(cpu, key);
 	fn(&c);
 
@@ -444,6 +448,8 @@ void x86_fpu_host_exec_fix(struct x86_cpu *cpu, const struct x86_insn *in,
 		c.fx.fip = x86_fpu_ip(cpu);
 	if (c.fx.fdp != cpu->fx.fdp && c.fx.fdp)
 		c.fx.fdp = m.op ? m.ea : 0;
+	if ((how & X86_HF_X87) && c.fx.fop == fop[0] && fop[0] != fop[1])
+		c.fx.fop = fop[1];
 	if (fix)
 		fix(cpu, in, c.mem, &c.fx);
 	if (m.op && (m.op->rw & X86_RW_W)) {
