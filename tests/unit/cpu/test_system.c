@@ -252,6 +252,95 @@ static void test_db(void **state)
 	th_free(t);
 }
 
+/* --------------------------------------------- segmentation, gates */
+
+/*
+ * Generic rows: a mode, a snippet, a prep; the exit, the vector caught
+ * (-1: none, the snippet's final HLT exited) and, for a caught fault, the
+ * RIP in its frame (the "_f" label) and its error code (or -1).
+ */
+struct sys_row {
+	const char *name;
+	void (*mode)(struct th *t);
+	const uint8_t *start, *end, *f;
+	void (*prep)(struct th *t);
+	enum x86_exit_reason exit;
+	int vec;
+	int64_t err;
+	void (*check)(struct th *t);
+};
+
+GUESTF(lim_fetch, ".code32\n", "mov $1, %eax\n hlt");
+GUESTF(lim_int, ".code32\n", "int $0x1f\n hlt");
+
+static void prep_fetch_limit(struct th *t)
+{
+	t->cpu.seg[X86_CS].limit = TH_CODE + 2;	/* cuts the 5-byte MOV */
+}
+
+static void prep_ss_down(struct th *t, uint32_t room)
+{
+	struct x86_seg *ss = &t->cpu.seg[X86_SS];
+
+	ss->attr = 0xc097;			/* expand-down, 32-bit */
+	ss->limit = TH_STACK - room - 1;
+	x86_cpu_state_changed(&t->cpu);
+}
+
+static void prep_stack_fits(struct th *t)
+{
+	prep_ss_down(t, 12);			/* EFLAGS, CS, EIP */
+}
+
+static void prep_stack_short(struct th *t)
+{
+	prep_ss_down(t, 8);
+}
+
+static const struct sys_row sys_rows[] = {
+	{ "fetch_beyond_cs_limit", th_prot32, SNIP(lim_fetch),
+	  prep_fetch_limit, X86_EXIT_HLT, 13, 0 },
+	{ "deliver_stack_within_limit", th_prot32, SNIP(lim_int),
+	  prep_stack_fits, X86_EXIT_HLT, 31, -1 },
+	{ "deliver_stack_beyond_limit", th_prot32, SNIP(lim_int),
+	  prep_stack_short, X86_EXIT_SHUTDOWN },
+};
+
+static void test_sys(void **state)
+{
+	const struct sys_row *r = *state;
+	struct th *t = th_new();
+	uint64_t f = TH_CODE + (uint64_t)(r->f - r->start), sp, rip;
+	struct x86_cpu *c = &t->cpu;
+	bool lm;
+
+	r->mode(t);
+	lm = c->efer & 0x400;
+	th_load(t, TH_CODE, r->start, r->end);
+	th_catch_all(t, lm);
+	if (r->prep)
+		r->prep(t);
+	assert_int_equal(th_run(t), r->exit);
+	if (r->exit == X86_EXIT_HLT && r->vec < 0) {
+		assert_int_equal(c->gpr[X86_RBP], 0);
+	} else if (r->exit == X86_EXIT_HLT) {
+		assert_int_equal(c->gpr[X86_RBP], 0x100 + r->vec);
+		sp = c->seg[X86_SS].base + (lm ? c->gpr[X86_RSP] :
+					    (uint32_t)c->gpr[X86_RSP]);
+		if (r->err >= 0) {
+			assert_int_equal(lm ? th_rd64(t, sp) :
+					 (uint32_t)th_rd64(t, sp), r->err);
+			sp += lm ? 8 : 4;
+		}
+		rip = lm ? th_rd64(t, sp) : (uint32_t)th_rd64(t, sp);
+		if (r->vec != 31)	/* INT n pushes the next RIP */
+			assert_int_equal(rip, f);
+	}
+	if (r->check)
+		r->check(t);
+	th_free(t);
+}
+
 /* ------------------------------------------------------------- main */
 
 #define ROWS(tab, fn, out, n)						\
@@ -273,5 +362,6 @@ int main(void)
 
 	ROWS(ac_rows, test_ac, tests, n);
 	ROWS(db_rows, test_db, tests, n);
+	ROWS(sys_rows, test_sys, tests, n);
 	return _cmocka_run_group_tests("system", tests, n, NULL, NULL);
 }

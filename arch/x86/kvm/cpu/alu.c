@@ -621,11 +621,22 @@ static void x86_i_cmpxchgnb(struct x86_cpu *cpu, const struct x86_insn *in)
 		lo = exp_lo;
 		hi = exp_hi;
 	} else {
+		/*
+		 * Split across two pages of RAM: serialize with the other
+		 * split locked accesses (x86_rmw).  MMIO: the device sees
+		 * the fragments once each through the log.
+		 */
+		bool split = x86_split_ram(cpu, o->seg, ea, 2 * half);
+
+		if (split)
+			x86_lock_global();
 		lo = x86_read(cpu, o->seg, ea, half);
 		hi = x86_read(cpu, o->seg, ea + half, half);
 		eq = lo == exp_lo && hi == exp_hi;
 		x86_write(cpu, o->seg, ea, eq ? new_lo : lo, half);
 		x86_write(cpu, o->seg, ea + half, eq ? new_hi : hi, half);
+		if (split)
+			x86_unlock_global();
 	}
 	if (!eq) {
 		x86_gpr_set(cpu, X86_RAX, half, lo);

@@ -181,6 +181,7 @@ struct x86_block {
 	uint64_t gpa;
 	uint8_t dmode;
 	uint16_t n;
+	uint16_t bytes;		/* length of all its instructions */
 	struct x86_insn insn[];
 };
 

@@ -356,6 +356,7 @@ static const struct x86_block *x86_decode_crossing(struct x86_cpu *cpu,
 	if (r <= 0)
 		x86_ud(cpu);
 	b->n = 1;
+	b->bytes = b->insn[0].len;
 	return b;
 }
 
@@ -374,6 +375,7 @@ static struct x86_block *x86_block_decode(struct x86_cpu *cpu, uint8_t *host,
 	b->gpa = gpa;
 	b->dmode = (uint8_t)p->dmode;
 	b->n = 0;
+	b->bytes = 0;
 	while (b->n < X86_BLOCK_MAX && off < X86_PAGE_SIZE) {
 		r = x86_decode_one(cpu, host + off, X86_PAGE_SIZE - off,
 				   &b->insn[b->n]);
@@ -382,6 +384,7 @@ static struct x86_block *x86_block_decode(struct x86_cpu *cpu, uint8_t *host,
 		if (r <= 0)
 			break;
 		off += b->insn[b->n].len;
+		b->bytes += b->insn[b->n].len;
 		b->n++;
 		if (b->insn[b->n - 1].flags & X86_I_END)
 			break;
@@ -434,6 +437,12 @@ const struct x86_block *x86_block_get(struct x86_cpu *cpu, bool *cached)
 	if (x86_code_page_mark(host))
 		x86_tlb_flush_writes(cpu);
 found:
-	*cached = true;
+	/*
+	 * Outside 64-bit mode every byte of an instruction must lie within
+	 * CS.limit (SDM Vol. 3, 5.3): a block reaching beyond it runs one
+	 * instruction at a time, each checked by x86_exec_one().
+	 */
+	*cached = p->mode == X86_MODE_LONG64 ||
+		  cpu->rip + b->bytes - 1 <= cpu->seg[X86_CS].limit;
 	return b;
 }

@@ -226,6 +226,14 @@ static void x86_exec_block(struct x86_cpu *cpu, const struct x86_block *b)
 	p->brk = false;
 }
 
+/* The whole instruction within CS.limit, outside 64-bit mode (#GP(0)). */
+static void x86_fetch_limit(struct x86_cpu *cpu, const struct x86_insn *in)
+{
+	if (cpu->priv->mode != X86_MODE_LONG64 &&
+	    cpu->rip + in->len - 1 > cpu->seg[X86_CS].limit)
+		x86_gp(cpu, 0);
+}
+
 /* Execute exactly one instruction (after a shadow or an MMIO/IO exit). */
 static void x86_exec_one(struct x86_cpu *cpu)
 {
@@ -233,6 +241,7 @@ static void x86_exec_one(struct x86_cpu *cpu)
 	bool cached;
 
 	b = x86_block_get(cpu, &cached);
+	x86_fetch_limit(cpu, &b->insn[0]);
 	x86_exec_insn(cpu, &b->insn[0]);
 	x86_mmio_retire(cpu);
 }
@@ -256,6 +265,7 @@ static void x86_exec_debug(struct x86_cpu *cpu)
 	p->dbg_hits = 0;
 	b = x86_block_get(cpu, &cached);
 	in = &b->insn[0];
+	x86_fetch_limit(cpu, in);
 	x86_exec_insn(cpu, in);
 	x86_mmio_retire(cpu);
 	if (in->mnem != ZYDIS_MNEMONIC_IRET &&

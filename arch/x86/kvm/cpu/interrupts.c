@@ -192,6 +192,8 @@ static void x86_check_new_ss(struct x86_cpu *cpu, uint16_t ss, uint8_t dpl,
 
 struct x86_frame {
 	uint64_t base, sp, mask;	/* new stack */
+	uint32_t limit, attr;		/* its segment, outside long mode */
+	uint32_t err;			/* #SS error code on a limit fault */
 	enum x86_pv pv;
 	unsigned int size;		/* push size */
 };
@@ -199,7 +201,18 @@ struct x86_frame {
 static void x86_frame_push(struct x86_cpu *cpu, struct x86_frame *f,
 			   uint64_t val)
 {
+	uint64_t last;
+
 	f->sp = (f->sp - f->size) & f->mask;
+	last = f->sp + f->size - 1;
+	/* each push is checked against the stack's limit (SDM 6.12.1) */
+	if (f->mask != ~0ull) {
+		bool down = (f->attr & 0xc) == 0x4;
+
+		if (down ? f->sp <= f->limit || last > f->mask :
+			   last > f->limit)
+			x86_raise(cpu, X86_SS_VEC, f->err);
+	}
 	x86_write_lin(cpu, x86_wrap_la(cpu, f->base + f->sp), val, f->size,
 		      f->pv, false);
 }
@@ -240,6 +253,9 @@ static void x86_deliver_prot(struct x86_cpu *cpu, int vec, bool has_err,
 	f.base = cpu->seg[X86_SS].base;
 	f.sp = old_sp;
 	f.mask = x86_mask(x86_stack_size(cpu));
+	f.limit = cpu->seg[X86_SS].limit;
+	f.attr = cpu->seg[X86_SS].attr;
+	f.err = ext;
 	if (inner || (lm && g.ist)) {
 		x86_tss_stack(cpu, dpl, g.ist, &new_ss, &f.sp);
 		if (!lm) {
@@ -247,6 +263,12 @@ static void x86_deliver_prot(struct x86_cpu *cpu, int vec, bool has_err,
 			f.base = ((ssd >> 16) & 0xffffff) |
 				 ((ssd >> 32) & 0xff000000);
 			f.mask = (ssd & (1ull << 54)) ? 0xffffffff : 0xffff;
+			f.limit = (uint32_t)((ssd & 0xffff) |
+					     ((ssd >> 32) & 0xf0000));
+			if (ssd & (1ull << 55))
+				f.limit = (f.limit << 12) | 0xfff;
+			f.attr = (uint32_t)(ssd >> 40);
+			f.err = (new_ss & 0xfffc) + ext;
 		} else {
 			f.base = 0;
 			if (!inner)
