@@ -9,14 +9,14 @@
  */
 #include "host_alu.h"
 
-X86_HOST_BIN(add, "add")
+X86_HOST_BIN_NF(add, "add")
 X86_HOST_BIN(or, "or")
 X86_HOST_BIN(adc, "adc")
 X86_HOST_BIN(sbb, "sbb")
 X86_HOST_BIN(and, "and")
-X86_HOST_BIN(sub, "sub")
+X86_HOST_BIN_NF(sub, "sub")
 X86_HOST_BIN(xor, "xor")
-X86_HOST_BIN(cmp, "cmp")
+X86_HOST_BIN_NF(cmp, "cmp")
 X86_HOST_BIN(test, "test")
 X86_HOST_UN(inc, "inc")
 X86_HOST_UN(dec, "dec")

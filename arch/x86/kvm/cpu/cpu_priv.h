@@ -176,12 +176,21 @@ struct x86_insn {
 	uint8_t bytes[15];
 };
 
+/*
+ * Chaining: a block remembers the blocks that followed it (the branch
+ * target and the fall-through, keyed by RIP) while the chain epoch
+ * (x86_chain_break()) is unchanged, so the run loop goes from block to
+ * block without a TLB or hash lookup.
+ */
 struct x86_block {
 	struct x86_block *next;	/* hash chain */
 	uint64_t gpa;
 	uint8_t dmode;
 	uint16_t n;
 	uint16_t bytes;		/* length of all its instructions */
+	uint64_t link_epoch;
+	uint64_t link_rip[2];
+	struct x86_block *link[2];
 	struct x86_insn insn[];
 };
 
@@ -254,6 +263,7 @@ struct x86_cpu_priv {
 	uint64_t seen_code_inval;
 
 	/* decoded blocks */
+	uint64_t chain_epoch;	/* bumped when RIP -> block may change */
 	ZydisDecoder dec[X86_DM_COUNT];
 	struct x86_block *hash[X86_BLOCK_HASH];
 	uint8_t *arena;
@@ -278,6 +288,15 @@ static inline struct x86_cpu_priv *x86_priv(struct x86_cpu *cpu)
 	return cpu->priv;
 }
 
+/*
+ * Forget every block-to-block link: the mapping from CS:RIP to a decoded
+ * block may have changed (TLB flush, CS or mode change, blocks dropped).
+ */
+static inline void x86_chain_break(struct x86_cpu *cpu)
+{
+	cpu->priv->chain_epoch++;
+}
+
 /* ------------------------------------------------------------ exec.c */
 
 X86_NORETURN void x86_exit(struct x86_cpu *cpu, enum x86_exit_reason r);
@@ -289,7 +308,7 @@ const struct x86_insn *x86_current_insn(struct x86_cpu *cpu);
 /* ---------------------------------------------------------- decode.c */
 
 void x86_decode_init(struct x86_cpu *cpu);
-const struct x86_block *x86_block_get(struct x86_cpu *cpu, bool *cached);
+struct x86_block *x86_block_get(struct x86_cpu *cpu, bool *cached);
 void x86_blocks_flush(struct x86_cpu *cpu);
 bool x86_code_page_test(const void *host_page);
 void x86_code_page_written(struct x86_cpu *cpu, const void *host_page);
@@ -452,6 +471,11 @@ void x86_deliver(struct x86_cpu *cpu, int vec, bool has_err, uint32_t err,
 		 bool soft, uint64_t ret_rip);
 void x86_deliver_pending(struct x86_cpu *cpu);
 void x86_iret(struct x86_cpu *cpu, const struct x86_insn *in);
+/* Inner stack from the TSS, and the checks of its SS (#TS, #SS). */
+void x86_tss_stack(struct x86_cpu *cpu, uint8_t dpl, int ist, uint16_t *ss,
+		   uint64_t *sp);
+void x86_check_new_ss(struct x86_cpu *cpu, uint16_t ss, uint8_t dpl,
+		      uint64_t *d);
 
 /*
  * Alignment check (Intel SDM Vol. 3, 6.15 "Interrupt 17"): a data access
@@ -474,6 +498,14 @@ static inline void x86_align_check(struct x86_cpu *cpu, uint64_t la,
 	if (unlikely(la & (align - 1)) && x86_ac_enabled(cpu))
 		x86_raise(cpu, X86_AC_VEC, 0);
 }
+
+/* ------------------------------------------------------------- task.c */
+
+enum x86_task_reason { X86_TASK_JMP, X86_TASK_CALL, X86_TASK_IRET,
+		       X86_TASK_INT };
+void x86_task_switch(struct x86_cpu *cpu, uint16_t sel, uint64_t d,
+		     enum x86_task_reason why, uint64_t ret_eip);
+void x86_task_return(struct x86_cpu *cpu, uint64_t ret_eip);
 
 /* ------------------------------------------------------------ debug.c */
 

@@ -93,6 +93,7 @@ void x86_blocks_flush(struct x86_cpu *cpu)
 
 	memset(p->hash, 0, sizeof(p->hash));
 	p->arena_used = 0;
+	x86_chain_break(cpu);
 }
 
 /* ----------------------------------------------------- operand mapping */
@@ -337,7 +338,7 @@ static unsigned int x86_block_hash(uint64_t gpa, uint8_t dmode)
 }
 
 /* An instruction that crosses a page: decode it from both pages. */
-static const struct x86_block *x86_decode_crossing(struct x86_cpu *cpu,
+static struct x86_block *x86_decode_crossing(struct x86_cpu *cpu,
 						    uint64_t la)
 {
 	struct x86_cpu_priv *p = cpu->priv;
@@ -376,6 +377,8 @@ static struct x86_block *x86_block_decode(struct x86_cpu *cpu, uint8_t *host,
 	b->dmode = (uint8_t)p->dmode;
 	b->n = 0;
 	b->bytes = 0;
+	b->link_epoch = 0;
+	b->link[0] = b->link[1] = NULL;
 	while (b->n < X86_BLOCK_MAX && off < X86_PAGE_SIZE) {
 		r = x86_decode_one(cpu, host + off, X86_PAGE_SIZE - off,
 				   &b->insn[b->n]);
@@ -400,7 +403,7 @@ static struct x86_block *x86_block_decode(struct x86_cpu *cpu, uint8_t *host,
  * The block starting at RIP.  *cached is false for a one-instruction
  * scratch block that must not be kept (page-crossing instruction).
  */
-const struct x86_block *x86_block_get(struct x86_cpu *cpu, bool *cached)
+struct x86_block *x86_block_get(struct x86_cpu *cpu, bool *cached)
 {
 	struct x86_cpu_priv *p = cpu->priv;
 	enum x86_pv pv = p->cpl == 3 ? X86_PV_USER : X86_PV_SUP;

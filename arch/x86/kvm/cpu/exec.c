@@ -209,7 +209,12 @@ static void x86_exec_insn(struct x86_cpu *cpu, const struct x86_insn *in)
 	cpu->rip = p->next_rip;
 }
 
-static void x86_exec_block(struct x86_cpu *cpu, const struct x86_block *b)
+/*
+ * Run a block.  Returns true when it ended as plain code does (its last
+ * instruction, or a branch), false when an instruction asked for the
+ * checks of a block boundary (p->brk).
+ */
+static bool x86_exec_block(struct x86_cpu *cpu, const struct x86_block *b)
 {
 	struct x86_cpu_priv *p = cpu->priv;
 	const struct x86_insn *in = b->insn, *end = b->insn + b->n;
@@ -220,10 +225,42 @@ static void x86_exec_block(struct x86_cpu *cpu, const struct x86_block *b)
 		p->next_rip = next;
 		in->fn(cpu, in);
 		cpu->rip = p->next_rip;
-		if (unlikely(p->brk || cpu->rip != next))
+		if (unlikely(p->brk)) {
+			p->brk = false;
+			return false;
+		}
+		if (next != cpu->rip)
 			break;
 	}
-	p->brk = false;
+	return true;
+}
+
+/* A linked successor of b for the current RIP, or NULL. */
+static struct x86_block *x86_chain_next(struct x86_cpu *cpu,
+					struct x86_block *b)
+{
+	if (b->link_epoch != cpu->priv->chain_epoch)
+		return NULL;
+	if (b->link_rip[0] == cpu->rip)
+		return b->link[0];
+	if (b->link_rip[1] == cpu->rip)
+		return b->link[1];
+	return NULL;
+}
+
+static void x86_chain_link(struct x86_cpu *cpu, struct x86_block *from,
+			   struct x86_block *to)
+{
+	uint64_t epoch = cpu->priv->chain_epoch;
+	int slot;
+
+	if (from->link_epoch != epoch) {
+		from->link_epoch = epoch;
+		from->link[0] = from->link[1] = NULL;
+	}
+	slot = from->link[0] ? 1 : 0;
+	from->link[slot] = to;
+	from->link_rip[slot] = cpu->rip;
 }
 
 /* The whole instruction within CS.limit, outside 64-bit mode (#GP(0)). */
@@ -322,11 +359,20 @@ static bool x86_wake(struct x86_cpu *cpu)
 	       cpu->ops->pending_irq(cpu, false) >= 0;
 }
 
+/*
+ * Blocks run back to back through their links for at most this many
+ * blocks before the loop looks at events, kicks and generations again;
+ * anything that needs those sooner (STI, POPF, MOV SS, CR and mode
+ * changes, writes to code, exceptions) ends its block with p->brk.
+ */
+#define X86_CHAIN_MAX	64
+
 static void x86_run_loop(struct x86_cpu *cpu)
 {
 	struct x86_cpu_priv *p = cpu->priv;
-	const struct x86_block *b;
+	struct x86_block *b, *prev = NULL, *nb;
 	bool cached;
+	int n;
 
 	/* finish an instruction interrupted by an MMIO or I/O exit first */
 	if (p->mmio_n || p->io_state == 2) {
@@ -355,14 +401,26 @@ static void x86_run_loop(struct x86_cpu *cpu)
 			x86_exit(cpu, X86_EXIT_IRQ_WINDOW);
 		if (unlikely(p->dbg_mode)) {
 			x86_exec_debug(cpu);
+			prev = NULL;
 			continue;
 		}
 		b = x86_block_get(cpu, &cached);
 		if (unlikely(!cached)) {
 			x86_exec_one(cpu);
+			prev = NULL;
 			continue;
 		}
-		x86_exec_block(cpu, b);
+		if (prev)
+			x86_chain_link(cpu, prev, b);
+		prev = NULL;
+		for (n = 0; x86_exec_block(cpu, b); n++) {
+			nb = x86_chain_next(cpu, b);
+			if (!nb || n >= X86_CHAIN_MAX) {
+				prev = b;	/* link it to what comes next */
+				break;
+			}
+			b = nb;
+		}
 	}
 }
 

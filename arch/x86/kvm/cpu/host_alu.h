@@ -45,6 +45,30 @@ static inline uint64_t x86_h_##name(uint64_t a, uint64_t b, uint64_t *fl,	\
 	return a;								\
 }
 
+/*
+ * dst = dst op src for ADD, SUB and CMP, which define all six arithmetic
+ * flags from their operands alone: no POPF (slow, microcoded) before.
+ */
+#define X86_HPRE_NF	"lea -128(%%rsp), %%rsp\n\t"
+#define X86_HOST_BIN_NF(name, insn)						\
+static inline uint64_t x86_h_##name(uint64_t a, uint64_t b, uint64_t *fl,	\
+				    unsigned int size)				\
+{										\
+	uint64_t f;								\
+	switch (size) {								\
+	case 1: asm(X86_HPRE_NF insn " %b[b], %b[a]" X86_HPOST			\
+		    : [a] "+r"(a), [f] "=r"(f) : [b] "r"(b) : "cc"); break;	\
+	case 2: asm(X86_HPRE_NF insn " %w[b], %w[a]" X86_HPOST			\
+		    : [a] "+r"(a), [f] "=r"(f) : [b] "r"(b) : "cc"); break;	\
+	case 4: asm(X86_HPRE_NF insn " %k[b], %k[a]" X86_HPOST			\
+		    : [a] "+r"(a), [f] "=r"(f) : [b] "r"(b) : "cc"); break;	\
+	default: asm(X86_HPRE_NF insn " %q[b], %q[a]" X86_HPOST			\
+		     : [a] "+r"(a), [f] "=r"(f) : [b] "r"(b) : "cc"); break;	\
+	}									\
+	*fl = f;								\
+	return a;								\
+}
+
 /* dst = op dst */
 #define X86_HOST_UN(name, insn)							\
 static inline uint64_t x86_h_##name(uint64_t a, uint64_t b, uint64_t *fl,	\

@@ -128,10 +128,8 @@ static void x86_read_gate(struct x86_cpu *cpu, int vec, bool soft,
 	g->off = (lo & 0xffff) | ((lo >> 32) & 0xffff0000);
 	if (lm)
 		g->off |= hi << 32;
-	if (g->type == 0x5 && !lm)
-		x86_internal_error(cpu, 1);	/* task gate: not yet */
 	if (lm ? (g->type != 0xe && g->type != 0xf) :
-	    (g->type & 0x16) != 0x6)
+	    (g->type & 0x16) != 0x6 && g->type != 0x5)
 		x86_gp(cpu, idt_err);
 	if (soft && g->dpl < cpu->priv->cpl)
 		x86_gp(cpu, idt_err);
@@ -140,7 +138,7 @@ static void x86_read_gate(struct x86_cpu *cpu, int vec, bool soft,
 }
 
 /* Stack for privilege level dpl from the TSS (7.2.1, 8.7). */
-static void x86_tss_stack(struct x86_cpu *cpu, uint8_t dpl, int ist,
+void x86_tss_stack(struct x86_cpu *cpu, uint8_t dpl, int ist,
 			  uint16_t *ss, uint64_t *sp)
 {
 	struct x86_seg *tr = &cpu->tr;
@@ -174,7 +172,7 @@ static void x86_tss_stack(struct x86_cpu *cpu, uint8_t dpl, int ist,
 }
 
 /* Check the SS named by the TSS for the inner level (#TS on failure). */
-static void x86_check_new_ss(struct x86_cpu *cpu, uint16_t ss, uint8_t dpl,
+void x86_check_new_ss(struct x86_cpu *cpu, uint16_t ss, uint8_t dpl,
 			     uint64_t *d)
 {
 	uint32_t attr;
@@ -217,6 +215,24 @@ static void x86_frame_push(struct x86_cpu *cpu, struct x86_frame *f,
 		      f->pv, false);
 }
 
+/*
+ * Through a task gate (SDM Vol. 3, 6.12.2): switch tasks, then push the
+ * error code, if any, on the new task's stack.
+ */
+static void x86_deliver_task(struct x86_cpu *cpu, uint16_t tsel,
+			     bool has_err, uint32_t err, uint64_t ret,
+			     uint32_t ext)
+{
+	uint64_t d;
+
+	if (tsel & 4)
+		x86_raise(cpu, X86_TS, (tsel & 0xfffc) + ext);
+	x86_read_desc(cpu, tsel, &d, X86_TS);
+	x86_task_switch(cpu, tsel, d, X86_TASK_INT, ret);
+	if (has_err)
+		x86_push(cpu, err, (X86_SEG_TYPE(cpu->tr.attr) & 8) ? 4 : 2);
+}
+
 static void x86_deliver_prot(struct x86_cpu *cpu, int vec, bool has_err,
 			     uint32_t err, bool soft, uint64_t ret)
 {
@@ -231,6 +247,10 @@ static void x86_deliver_prot(struct x86_cpu *cpu, int vec, bool has_err,
 	bool inner;
 
 	x86_read_gate(cpu, vec, soft, &g, ext);
+	if (g.type == 0x5) {
+		x86_deliver_task(cpu, g.sel, has_err, err, ret, ext);
+		return;
+	}
 	if (!(g.sel & 0xfffc))
 		x86_gp(cpu, ext);
 	x86_read_desc(cpu, g.sel, &cd, X86_GP);
@@ -434,6 +454,37 @@ static void x86_iret_outer_segs(struct x86_cpu *cpu, uint8_t cpl)
 	}
 }
 
+/*
+ * IRET from CPL 0 with VM set in the popped EFLAGS (SDM Vol. 2, IRET,
+ * RETURN-TO-VIRTUAL-8086-MODE): after EIP, CS and EFLAGS come ESP, SS,
+ * ES, DS, FS and GS, every one a 32-bit slot; segments are loaded as in
+ * real mode and CPL becomes 3.
+ */
+static void x86_iret_to_vm86(struct x86_cpu *cpu, uint64_t ip, uint16_t cs,
+			     uint64_t fl)
+{
+	static const int segs[4] = { X86_ES, X86_DS, X86_FS, X86_GS };
+	uint64_t sp = cpu->gpr[X86_RSP], nsp, v[4];
+	uint16_t ss;
+	int i;
+
+	nsp = x86_stack_read(cpu, sp + 12, 4);
+	ss = (uint16_t)x86_stack_read(cpu, sp + 16, 4);
+	for (i = 0; i < 4; i++)
+		v[i] = x86_stack_read(cpu, sp + 20 + 4 * i, 4);
+	if (ip > 0xffff)
+		x86_gp(cpu, 0);
+	cpu->rflags = (fl & 0x3f7fd5) | X86_FIXED1;
+	x86_update_mode(cpu);			/* now VM86: CPL 3 */
+	x86_load_seg_real(cpu, X86_CS, cs);
+	x86_load_seg_real(cpu, X86_SS, ss);
+	for (i = 0; i < 4; i++)
+		x86_load_seg_real(cpu, segs[i], (uint16_t)v[i]);
+	cpu->gpr[X86_RSP] = (uint32_t)nsp;
+	x86_update_mode(cpu);
+	cpu->priv->next_rip = ip;
+}
+
 static void x86_iret_prot(struct x86_cpu *cpu, unsigned int sz)
 {
 	struct x86_cpu_priv *p = cpu->priv;
@@ -447,13 +498,16 @@ static void x86_iret_prot(struct x86_cpu *cpu, unsigned int sz)
 	if (cpu->rflags & X86_NT) {
 		if (lm)
 			x86_gp(cpu, 0);
-		x86_internal_error(cpu, 1);	/* task return: not yet */
+		x86_task_return(cpu, p->next_rip);
+		return;
 	}
 	ip = x86_stack_read(cpu, sp, sz);
 	cs = (uint16_t)x86_stack_read(cpu, sp + sz, sz);
 	fl = x86_stack_read(cpu, sp + 2 * sz, sz);
-	if (!lm && (fl & X86_VM) && p->cpl == 0 && sz == 4)
-		x86_internal_error(cpu, 1);	/* return to VM86: not yet */
+	if (!lm && (fl & X86_VM) && p->cpl == 0 && sz == 4) {
+		x86_iret_to_vm86(cpu, ip, cs, fl);
+		return;
+	}
 	if (!(cs & 0xfffc))
 		x86_gp(cpu, 0);
 	x86_read_desc(cpu, cs, &cd, X86_GP);

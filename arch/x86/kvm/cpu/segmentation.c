@@ -13,6 +13,8 @@ void x86_update_mode(struct x86_cpu *cpu)
 	struct x86_cpu_priv *p = cpu->priv;
 	uint32_t cs = cpu->seg[X86_CS].attr;
 
+	x86_chain_break(cpu);
+
 	if (!(cpu->cr0 & X86_CR0_PE))
 		p->mode = X86_MODE_REAL;
 	else if (cpu->rflags & X86_VM)

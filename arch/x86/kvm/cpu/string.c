@@ -12,7 +12,7 @@
 
 #define X86_REP_BATCH	4096
 
-X86_HOST_BIN(cmp_s, "cmp")
+X86_HOST_BIN_NF(cmp_s, "cmp")
 
 enum x86_str { X86_MOVS, X86_CMPS, X86_SCAS, X86_LODS, X86_STOS };
 

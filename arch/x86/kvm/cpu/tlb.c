@@ -17,6 +17,8 @@ void x86_tlb_flush(struct x86_cpu *cpu, bool keep_global)
 	struct x86_tlb_entry *e = &p->tlb[0][0][0];
 	size_t i, n = sizeof(p->tlb) / sizeof(*e);
 
+	x86_chain_break(cpu);
+
 	if (!keep_global) {
 		memset(p->tlb, 0, sizeof(p->tlb));
 		return;
@@ -31,6 +33,8 @@ void x86_tlb_flush_page(struct x86_cpu *cpu, uint64_t la)
 	struct x86_cpu_priv *p = cpu->priv;
 	unsigned int idx = (la >> 12) & (X86_TLB_SIZE - 1);
 	int pv, acc;
+
+	x86_chain_break(cpu);
 
 	for (pv = 0; pv < X86_PV_COUNT; pv++)
 		for (acc = 0; acc < X86_ACC_COUNT; acc++)
