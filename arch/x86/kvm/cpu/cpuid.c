@@ -8,11 +8,17 @@
 
 #define B(n)	(1u << (n))
 
-/* leaf 1 EDX: DE PSE TSC MSR PAE CX8 SEP PGE CMOV PAT PSE36 CLFSH */
-#define X86_L1_EDX	(B(2) | B(3) | B(4) | B(5) | B(6) | B(8) | B(11) | \
-			 B(13) | B(15) | B(16) | B(17) | B(19))
-/* leaf 1 ECX: CX16 MOVBE POPCNT RDRAND */
-#define X86_L1_ECX	(B(13) | B(22) | B(23) | B(30))
+/* leaf 1 EDX: FPU DE PSE TSC MSR PAE CX8 SEP PGE CMOV PAT PSE36 CLFSH
+ * MMX FXSR SSE SSE2 */
+#define X86_L1_EDX	(B(0) | B(2) | B(3) | B(4) | B(5) | B(6) | B(8) | \
+			 B(11) | B(13) | B(15) | B(16) | B(17) | B(19) | \
+			 B(23) | B(24) | B(25) | B(26))
+/* leaf 1 ECX: SSE3 SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT XSAVE RDRAND */
+#define X86_L1_ECX	(B(0) | B(9) | B(13) | B(19) | B(20) | B(22) | \
+			 B(23) | B(26) | B(30))
+/* leaf 0xd: XCR0 x87|SSE, 576-byte area (legacy + header); XSAVEOPT */
+#define X86_XCR0_SUPPORTED	3u
+#define X86_XSAVE_AREA		576u
 /* leaf 7 EBX: FSGSBASE BMI1 SMEP BMI2 ERMS INVPCID RDSEED ADX SMAP
  * CLFLUSHOPT CLWB */
 #define X86_L7_EBX	(B(0) | B(3) | B(7) | B(8) | B(9) | B(10) | B(18) | \
@@ -30,7 +36,7 @@ bool x86_cpu_implemented_cpuid(uint32_t leaf, uint32_t subleaf,
 	memset(out, 0, 4 * sizeof(uint32_t));
 	switch (leaf) {
 	case 0:
-		out[0] = 7;
+		out[0] = 0xd;
 		memcpy(&out[1], "Genu", 4);
 		memcpy(&out[3], "ineI", 4);
 		memcpy(&out[2], "ntel", 4);
@@ -47,6 +53,17 @@ bool x86_cpu_implemented_cpuid(uint32_t leaf, uint32_t subleaf,
 		out[1] = X86_L7_EBX;
 		out[2] = X86_L7_ECX;
 		return true;
+	case 0xd:
+		if (subleaf == 0) {
+			out[0] = X86_XCR0_SUPPORTED;
+			out[1] = out[2] = X86_XSAVE_AREA;
+			return true;
+		}
+		if (subleaf == 1) {
+			out[0] = B(0);
+			return true;
+		}
+		return false;
 	case 0x80000000:
 		out[0] = 0x80000008;
 		return true;
