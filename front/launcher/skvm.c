@@ -107,11 +107,34 @@ static bool skvm_find_lib(char *out)
 
 /* --- Subcommands --------------------------------------------------------------- */
 
+/*
+ * A sanitizer build of libskvm needs its runtime in the process; the
+ * program we preload into is not instrumented, so the runtime comes in
+ * right after libskvm and must not insist on being first.
+ */
+static int skvm_sanitizer_env(char **extra)
+{
+	const char *opts = getenv("ASAN_OPTIONS");
+	char *val;
+	int ret;
+
+	*extra = NULL;
+	if (!*SKVM_SANITIZER_RUNTIME)
+		return 0;
+	*extra = SKVM_SANITIZER_RUNTIME;
+	if (asprintf(&val, "%s%sverify_asan_link_order=0", opts ? opts : "",
+		     opts && *opts ? ":" : "") < 0)
+		return -1;
+	ret = setenv("ASAN_OPTIONS", val, 1);
+	free(val);
+	return ret;
+}
+
 /* LD_PRELOAD with lib first, then whatever was preloaded already. */
 static int skvm_set_preload(const char *lib)
 {
 	const char *old = getenv("LD_PRELOAD");
-	char *val;
+	char *val, *runtime;
 	int ret;
 
 	/* The loader splits LD_PRELOAD at spaces and colons. */
@@ -120,9 +143,11 @@ static int skvm_set_preload(const char *lib)
 			lib);
 		return -1;
 	}
-	if (!old || !*old)
-		return setenv("LD_PRELOAD", lib, 1);
-	if (asprintf(&val, "%s:%s", lib, old) < 0)
+	if (skvm_sanitizer_env(&runtime))
+		return -1;
+	if (asprintf(&val, "%s%s%s%s%s", lib, runtime ? ":" : "",
+		     runtime ? runtime : "", old && *old ? ":" : "",
+		     old && *old ? old : "") < 0)
 		return -1;
 	ret = setenv("LD_PRELOAD", val, 1);
 	free(val);

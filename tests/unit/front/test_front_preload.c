@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -114,6 +115,15 @@ int main(int argc, char **argv)
 	}
 	front_lib = argv[1];
 	front_probe = argv[2];
+	/* A sanitizer build's runtime is preloaded after the library. */
+	if (getenv("SKVM_TEST_SANITIZER_RUNTIME") &&
+	    *getenv("SKVM_TEST_SANITIZER_RUNTIME")) {
+		static char both[8192];
+
+		snprintf(both, sizeof(both), "%s:%s", front_lib,
+			 getenv("SKVM_TEST_SANITIZER_RUNTIME"));
+		front_lib = both;
+	}
 	if (!strcmp(argv[3], "stub"))
 		return cmocka_run_group_tests_name("front preload (stub core)",
 						   front_stub_tests, NULL, NULL);
