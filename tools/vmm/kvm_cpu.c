@@ -20,6 +20,8 @@
 #define CPUID_CX16		(1U << 13)	/* CPUID.1:ECX */
 #define CPUID_X2APIC		(1U << 21)	/* CPUID.1:ECX */
 #define CPUID_TSC_DEADLINE	(1U << 24)	/* CPUID.1:ECX */
+#define CPUID_XSAVE		(1U << 26)	/* CPUID.1:ECX */
+#define CPUID_OSXSAVE		(1U << 27)	/* CPUID.1:ECX */
 #define CPUID_APIC		(1U << 9)	/* CPUID.1:EDX */
 
 struct kvm_cpuid2 *kvm_cpu__supported_cpuid(int sys_fd)
@@ -42,15 +44,15 @@ struct kvm_cpuid2 *kvm_cpu__supported_cpuid(int sys_fd)
 }
 
 /*
- * The APIC ID in the leaves that report it, "running on a hypervisor", and
- * no local APIC at all when KVM does not emulate one (no irqchip).
- *
- * CMPXCHG16B is hidden: KVM's instruction emulator cannot execute it
- * (KVM_INTERNAL_ERROR_EMULATION), and a /dev/kvm without hardware
- * virtualization emulates every instruction; Linux's SLUB then takes its
- * lock-based path instead of cmpxchg_double.
+ * The APIC ID in the leaves that report it, "running on a hypervisor", no
+ * local APIC at all when KVM does not emulate one (no irqchip), and with
+ * vmm->cpuid_portable neither CMPXCHG16B nor XSAVE: the kernel's KVM on a
+ * host without VMX/SVM emulates every guest instruction and fails on those
+ * with KVM_INTERNAL_ERROR_EMULATION.  Linux then uses SLUB's locked path
+ * and FXSAVE, and drops AVX and what depends on XSAVE by itself.
  */
-static void kvm_cpu__patch_cpuid(struct kvm_cpuid2 *c, int id, bool apic)
+static void kvm_cpu__patch_cpuid(struct kvm_cpuid2 *c, int id, bool apic,
+				 bool portable)
 {
 	unsigned int i;
 
@@ -61,7 +63,9 @@ static void kvm_cpu__patch_cpuid(struct kvm_cpuid2 *c, int id, bool apic)
 		case 1:
 			e->ebx = (e->ebx & 0x00ffffff) | (uint32_t)id << 24;
 			e->ecx |= CPUID_HYPERVISOR;
-			e->ecx &= ~CPUID_CX16;
+			if (portable)
+				e->ecx &= ~(CPUID_CX16 | CPUID_XSAVE |
+					    CPUID_OSXSAVE);
 			if (apic)
 				break;
 			e->ecx &= ~(CPUID_X2APIC | CPUID_TSC_DEADLINE);
@@ -82,7 +86,8 @@ static int kvm_cpu__set_cpuid(struct kvm_cpu *cpu)
 
 	if (!c)
 		return -errno ? -errno : -ENOMEM;
-	kvm_cpu__patch_cpuid(c, cpu->id, cpu->vmm->irqchip);
+	kvm_cpu__patch_cpuid(c, cpu->id, cpu->vmm->irqchip,
+			     cpu->vmm->cpuid_portable);
 	if (ioctl(cpu->fd, KVM_SET_CPUID2, c))
 		ret = -errno;
 	free(c);

@@ -37,11 +37,14 @@
 #define COM1_BASE	0x3f8
 #define COM1_IRQ	4
 
+enum vmm_cpuid { CPUID_AUTO, CPUID_PORTABLE, CPUID_FULL };
+
 struct vmm_options {
 	const char *kernel, *initrd, *params;
 	unsigned long mem_mib;
 	int cpus;
 	bool irqchip;
+	enum vmm_cpuid cpuid;
 };
 
 static const char vmm_usage[] =
@@ -58,6 +61,9 @@ static const char vmm_usage[] =
 	"  -p, --params TEXT     append TEXT to the kernel command line\n"
 	"      --console serial  the console (serial is the only one)\n"
 	"      --no-irqchip      do not use KVM's in-kernel PIC/IOAPIC/LAPIC/PIT\n"
+	"      --cpuid MODEL     full: all KVM supports; portable: without\n"
+	"                        CMPXCHG16B and XSAVE; auto (default): portable\n"
+	"                        when the host CPU has no VMX/SVM\n"
 	"  -h, --help            this help\n"
 	"\n"
 	"Ctrl-A x quits.  Exit status: 0 when the guest powers off or resets,\n"
@@ -93,6 +99,7 @@ static int vmm__parse(struct vmm_options *o, int argc, char **argv)
 		{ "params", required_argument, NULL, 'p' },
 		{ "console", required_argument, NULL, 'C' },
 		{ "no-irqchip", no_argument, NULL, 'I' },
+		{ "cpuid", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -117,6 +124,17 @@ static int vmm__parse(struct vmm_options *o, int argc, char **argv)
 				return vmm__usage_error("-c: 1 to 32 vCPUs");
 			o->cpus = n;
 			break;
+		case 'U':
+			if (!strcmp(optarg, "auto"))
+				o->cpuid = CPUID_AUTO;
+			else if (!strcmp(optarg, "portable"))
+				o->cpuid = CPUID_PORTABLE;
+			else if (!strcmp(optarg, "full"))
+				o->cpuid = CPUID_FULL;
+			else
+				return vmm__usage_error("--cpuid: auto, "
+							"portable or full");
+			break;
 		case 'C':
 			if (strcmp(optarg, "serial"))
 				return vmm__usage_error("--console: only serial");
@@ -128,6 +146,25 @@ static int vmm__parse(struct vmm_options *o, int argc, char **argv)
 	if (optind != argc)
 		return vmm__usage_error("unexpected argument");
 	return 0;
+}
+
+/*
+ * Without VMX or SVM the host's KVM runs guests in its instruction
+ * emulator (and skvm's engine is software anyway): --cpuid auto then
+ * hides what that emulator lacks.
+ */
+static bool vmm__host_has_hw_virt(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[4096];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "flags", 5))
+			found = strstr(line, " vmx") || strstr(line, " svm");
+	if (f)
+		fclose(f);
+	return found;
 }
 
 /* --- Default guest ------------------------------------------------------- */
@@ -234,15 +271,25 @@ static int vmm__firmware(struct vmm *vmm)
 	return ret;
 }
 
-static char *vmm__cmdline(const struct vmm_options *o)
+/*
+ * The emulating /dev/kvm of a host without VMX/SVM answers the guest's
+ * CPUID from the host for the bits KVM_GET_SUPPORTED_CPUID leaves out
+ * (XSAVE among them), so clearing them in KVM_SET_CPUID2 is not enough:
+ * "noxsave" tells Linux itself.
+ */
+static char *vmm__cmdline(const struct vmm *vmm, const struct vmm_options *o)
 {
 	const char *extra = o->params ? o->params : "";
-	size_t len = strlen(VMM_DEFAULT_CMDLINE) + strlen(extra) + 2;
+	const char *xsave = vmm->cpuid_portable ? " noxsave" : "";
+	/* Without an irqchip there is no APIC, whatever CPUID says. */
+	const char *apic = vmm->irqchip ? "" : " nolapic noapic";
+	size_t len = strlen(VMM_DEFAULT_CMDLINE) + strlen(xsave) +
+		     strlen(apic) + strlen(extra) + 2;
 	char *s = malloc(len);
 
 	if (s)
-		snprintf(s, len, "%s%s%s", VMM_DEFAULT_CMDLINE,
-			 *extra ? " " : "", extra);
+		snprintf(s, len, "%s%s%s%s%s", VMM_DEFAULT_CMDLINE, xsave,
+			 apic, *extra ? " " : "", extra);
 	return s;
 }
 
@@ -254,7 +301,7 @@ static int vmm__load(struct vmm *vmm, const struct vmm_options *o,
 	size_t ksize = 0;
 	void *kimg = vmm__read_file(kernel, &ksize);
 	void *iimg = NULL;
-	char *cmdline = vmm__cmdline(o);
+	char *cmdline = vmm__cmdline(vmm, o);
 	int ret = -EIO;
 
 	if (!kimg || !cmdline)
@@ -288,6 +335,8 @@ static int vmm__setup(struct vmm *vmm, const struct vmm_options *o,
 	int ret, i;
 
 	vmm->irqchip = o->irqchip;
+	vmm->cpuid_portable = o->cpuid == CPUID_PORTABLE ||
+			      (o->cpuid == CPUID_AUTO && !vmm__host_has_hw_virt());
 	ret = vmm__init(vmm, (uint64_t)o->mem_mib << 20, o->cpus);
 	if (ret) {
 		fprintf(stderr, "skvm-vmm: /dev/kvm: %s\n", strerror(-ret));

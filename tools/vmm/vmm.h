@@ -58,6 +58,7 @@ struct vmm {
 	int sys_fd, vm_fd;
 	int run_size;
 	bool irqchip;		/* KVM_CREATE_IRQCHIP + PIT2 in the kernel */
+	bool cpuid_portable;	/* hide what KVM's emulator cannot run */
 	struct guest_ram ram;
 	int nr_cpus;
 	struct kvm_cpu cpus[VMM_MAX_CPUS];
