@@ -74,6 +74,17 @@ static int vmm__open(struct vmm *vmm)
 	return vmm->vm_fd < 0 ? -errno : 0;
 }
 
+/* What needs no /dev/kvm: locks, the stop state, no fds yet. */
+void vmm__init_state(struct vmm *vmm, int nr_cpus)
+{
+	vmm->sys_fd = vmm->vm_fd = -1;
+	vmm->nr_cpus = nr_cpus;
+	vmm->stop = VMM_RUNNING;
+	pthread_mutex_init(&vmm->stop_lock, NULL);
+	pthread_cond_init(&vmm->stop_cond, NULL);
+	pthread_mutex_init(&vmm->dev_lock, NULL);
+}
+
 /*
  * The caller sets vmm->irqchip to ask for the in-kernel PIC, IOAPIC,
  * LAPICs and PIT; it is cleared if KVM lacks them.
@@ -82,13 +93,7 @@ int vmm__init(struct vmm *vmm, uint64_t mem_bytes, int nr_cpus)
 {
 	int ret;
 
-	vmm->sys_fd = vmm->vm_fd = -1;
-	vmm->nr_cpus = nr_cpus;
-	vmm->stop = VMM_RUNNING;
-	pthread_mutex_init(&vmm->stop_lock, NULL);
-	pthread_cond_init(&vmm->stop_cond, NULL);
-	pthread_mutex_init(&vmm->dev_lock, NULL);
-
+	vmm__init_state(vmm, nr_cpus);
 	ret = vmm__open(vmm);
 	if (ret)
 		return ret;

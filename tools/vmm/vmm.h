@@ -79,6 +79,7 @@ struct vmm {
 };
 
 /* kvm.c */
+void vmm__init_state(struct vmm *vmm, int nr_cpus);
 int vmm__init(struct vmm *vmm, uint64_t mem_bytes, int nr_cpus);
 void vmm__exit(struct vmm *vmm);
 int vmm__irq_line(struct vmm *vmm, int irq, bool level);
