@@ -21,6 +21,7 @@
 #include "dirty_ring.h"
 #include "eventfd.h"
 #include "iodev.h"
+#include "irqchip.h"
 #include "kvm_device.h"
 #include "kvm_file.h"
 #include "kvm_host.h"
@@ -513,11 +514,13 @@ void kvm_flush_remote_tlbs(struct kvm *kvm)
 {
 	int n = atomic_load(&kvm->online_vcpus);
 
+	kvm_vm_stat(kvm)->generic.remote_tlb_flush_requests++;
 	atomic_fetch_add(&kvm->memslots_generation, 1);
 	for (int i = 0; i < n; i++)
 		kvm_vcpu_kick(kvm->vcpus[i]);
 	/* vCPUs leave their read-side sections when kicked */
 	synchronize_rcu();
+	kvm_vm_stat(kvm)->generic.remote_tlb_flush++;
 }
 
 void kvm_signal_kick_current(int sig)
@@ -842,6 +845,11 @@ static long kvm_vm_ioctl(struct kvm *kvm, unsigned long ioctl, void *argp)
 		return kvm_vm_ioctl_get_dirty_log(kvm, &log);
 	case KVM_CREATE_DEVICE:
 		return kvm_vm_ioctl_create_device(kvm, argp);
+	case KVM_SET_GSI_ROUTING:
+	case KVM_IRQ_LINE:
+	case KVM_IRQ_LINE_STATUS:
+	case KVM_SIGNAL_MSI:
+		return kvm_irqchip_vm_ioctl(kvm, (unsigned int)ioctl, argp);
 	case KVM_GET_STATS_FD: {
 		long r;
 

@@ -474,7 +474,7 @@ long kvm_platform_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void *argp)
 	case KVM_REINJECT_CONTROL:
 		return pit_state(kvm, ioctl, argp);
 	default:
-		return kvm_irqchip_vm_ioctl(kvm, ioctl, argp);
+		return -ENOTTY;
 	}
 }
 
@@ -662,14 +662,38 @@ static bool vcpu_runnable(struct kvm_vcpu *vcpu)
 	return (cpu->rflags & X86_RFLAGS_IF) && kvm_platform_pending_irq(vcpu, false) >= 0;
 }
 
+/* Account a halt of ns nanoseconds in the generic halt statistics. */
+static void halt_account(struct kvm_vcpu *vcpu, uint64_t ns, bool woken)
+{
+	struct kvm_vcpu_stat_generic *g = &kvm_vcpu_stat(vcpu)->generic;
+	int bucket = ns ? 64 - __builtin_clzll(ns) : 0;
+
+	g->halt_wait_ns += ns;
+	g->halt_wait_hist[bucket < HALT_POLL_HIST_COUNT ? bucket :
+			  HALT_POLL_HIST_COUNT - 1]++;
+	if (woken)
+		g->halt_wakeup++;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 bool kvm_platform_vcpu_block(struct kvm_vcpu *vcpu)
 {
 	struct timespec ts;
+	uint64_t start;
 
 	if (vcpu_runnable(vcpu))
 		return true;
 	if (vcpu_cpu(vcpu)->halted)
 		vcpu->arch.mp_state = KVM_MP_STATE_HALTED;
+	start = now_ns();
+	kvm_vcpu_stat(vcpu)->generic.blocking = 1;
 	pthread_mutex_lock(&vcpu->arch.halt_lock);
 	/* Bounded sleeps: signals and kicks are noticed within a millisecond. */
 	while (!vcpu_runnable(vcpu) && !atomic_load(&vcpu->kick) &&
@@ -683,6 +707,8 @@ bool kvm_platform_vcpu_block(struct kvm_vcpu *vcpu)
 		pthread_cond_timedwait(&vcpu->arch.halt_cond, &vcpu->arch.halt_lock, &ts);
 	}
 	pthread_mutex_unlock(&vcpu->arch.halt_lock);
+	kvm_vcpu_stat(vcpu)->generic.blocking = 0;
+	halt_account(vcpu, now_ns() - start, vcpu_runnable(vcpu));
 	if (!vcpu_runnable(vcpu))
 		return false;
 	if (vcpu->arch.mp_state == KVM_MP_STATE_HALTED)

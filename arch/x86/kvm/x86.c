@@ -22,6 +22,7 @@
 #include <urcu-bp.h>
 
 #include "platform.h"
+#include "dirty_ring.h"
 #include "x86.h"
 
 #define KVM_NR_INTERRUPTS 256
@@ -288,9 +289,15 @@ static uint64_t x86_op_rdtsc(struct x86_cpu *cpu)
  */
 static int x86_op_pending_irq(struct x86_cpu *cpu, bool ack)
 {
-	if (lapic_in_kernel(cpu_vcpu(cpu)))
-		return kvm_platform_pending_irq(cpu_vcpu(cpu), ack);
-	return -1;
+	struct kvm_vcpu *vcpu = cpu_vcpu(cpu);
+	int v;
+
+	if (!lapic_in_kernel(vcpu))
+		return -1;
+	v = kvm_platform_pending_irq(vcpu, ack);
+	if (ack && v >= 0)
+		kvm_vcpu_stat(vcpu)->irq_injections++;
+	return v;
 }
 
 static const struct x86_cpu_ops x86_ops_template = {
@@ -953,6 +960,7 @@ static int vcpu_interrupt(struct kvm_vcpu *vcpu, const struct kvm_interrupt *irq
 		return -ENXIO;
 	cpu->ev.irq_injected = true;
 	cpu->ev.irq_nr = irq->irq;
+	kvm_vcpu_stat(vcpu)->irq_injections++;
 	kvm_x86_state_changed(vcpu);
 	return 0;
 }
@@ -960,6 +968,7 @@ static int vcpu_interrupt(struct kvm_vcpu *vcpu, const struct kvm_interrupt *irq
 static int vcpu_nmi(struct kvm_vcpu *vcpu)
 {
 	vcpu_cpu(vcpu)->ev.nmi_pending = true;
+	kvm_vcpu_stat(vcpu)->nmi_injections++;
 	kvm_x86_state_changed(vcpu);
 	return 0;
 }
@@ -1255,6 +1264,7 @@ static void translate_exit(struct kvm_vcpu *vcpu, enum x86_exit_reason reason)
 	switch (reason) {
 	case X86_EXIT_IO:
 		run->exit_reason = KVM_EXIT_IO;
+		kvm_vcpu_stat(vcpu)->io_exits++;
 		run->io.direction = ex->io.in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
 		run->io.size = ex->io.size;
 		run->io.port = ex->io.port;
@@ -1264,6 +1274,7 @@ static void translate_exit(struct kvm_vcpu *vcpu, enum x86_exit_reason reason)
 		break;
 	case X86_EXIT_MMIO:
 		run->exit_reason = KVM_EXIT_MMIO;
+		kvm_vcpu_stat(vcpu)->mmio_exits++;
 		run->mmio.phys_addr = ex->mmio.gpa;
 		memset(run->mmio.data, 0, sizeof(run->mmio.data));
 		if (ex->mmio.write)
@@ -1280,6 +1291,8 @@ static void translate_exit(struct kvm_vcpu *vcpu, enum x86_exit_reason reason)
 		break;
 	default:
 		exit_internal_error(vcpu);
+		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION)
+			kvm_vcpu_stat(vcpu)->insn_emulation_fail++;
 		break;
 	}
 }
@@ -1321,6 +1334,7 @@ static bool take_signal(struct kvm_vcpu *vcpu)
 	atomic_store(&vcpu->signal_pending, false);
 	atomic_store(&vcpu->kick, false);
 	vcpu->run->exit_reason = KVM_EXIT_INTR;
+	kvm_vcpu_stat(vcpu)->signal_exits++;
 	return true;
 }
 
@@ -1339,8 +1353,11 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 			return -EINTR;
 		if (irq_window_exit_due(vcpu)) {
 			vcpu->run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+			kvm_vcpu_stat(vcpu)->irq_window_exits++;
 			return 0;
 		}
+		if (kvm_dirty_ring_check_exit(vcpu))
+			return 0;
 		vcpu->arch.ops.pio_buf = vcpu_pio_page(vcpu);
 		/* User space is the APIC: a HLT already exited to it. */
 		if (!lapic_in_kernel(vcpu)) {
@@ -1357,6 +1374,7 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 		rcu_read_lock();
 		reason = x86_cpu_run(cpu);
 		rcu_read_unlock();
+		kvm_vcpu_stat(vcpu)->exits++;
 
 		switch (reason) {
 		case X86_EXIT_KICK:
@@ -1366,6 +1384,7 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 		case X86_EXIT_IRQ_WINDOW:
 			continue;
 		case X86_EXIT_HLT:
+			kvm_vcpu_stat(vcpu)->halt_exits++;
 			if (lapic_in_kernel(vcpu))
 				continue;	/* sleep in kvm_platform_vcpu_block */
 			translate_exit(vcpu, reason);

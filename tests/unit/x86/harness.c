@@ -21,6 +21,11 @@ struct harness *harness_new(void)
 	memset(fake_guest_mem, 0, sizeof(fake_guest_mem));
 	pthread_mutex_init(&h->kvm.lock, NULL);
 	pthread_mutex_init(&h->kvm.slots_lock, NULL);
+	/* the counters the x86 layer updates (the core's binary_stats.c) */
+	h->kvm.stats.data = calloc(1, kvm_vm_stats_size);
+	h->vcpu.stats.data = calloc(1, kvm_vcpu_stats_size);
+	assert_non_null(h->kvm.stats.data);
+	assert_non_null(h->vcpu.stats.data);
 	assert_int_equal(kvm_arch_init_vm(&h->kvm, 0), 0);
 	h->kvm.max_vcpu_ids = KVM_MAX_VCPU_IDS;
 	h->kvm.vcpus = h->vcpus;
@@ -43,6 +48,8 @@ void harness_free(struct harness *h)
 	kvm_arch_vcpu_destroy(&h->vcpu);
 	kvm_arch_destroy_vm(&h->kvm);
 	munmap(h->run, 2 * PAGE_SIZE);
+	free(h->kvm.stats.data);
+	free(h->vcpu.stats.data);
 	free(h);
 }
 
