@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -94,6 +95,22 @@ static void test_acpi_power_off(void **state)
 	/* the first reason stays */
 	outb(0x64, 0xfe);
 	assert_int_equal(vmm__wait(&vmm), VMM_POWER_OFF);
+}
+
+/* The PM timer counts host time: 1 ms is about 3580 ticks. */
+static void test_pm_timer(void **state)
+{
+	uint32_t a, b;
+	struct timespec ms = { 0, 1000000 };
+
+	a = inl(ACPI_PM_TMR);
+	nanosleep(&ms, NULL);
+	b = inl(ACPI_PM_TMR);
+	assert_int_equal(a & ~ACPI_PM_TIMER_MASK, 0);
+	assert_true(((b - a) & ACPI_PM_TIMER_MASK) >= 3579);
+	assert_true(((b - a) & ACPI_PM_TIMER_MASK) < 3579545);
+	outl(ACPI_PM_TMR, 0);				/* read-only */
+	assert_true(((inl(ACPI_PM_TMR) - a) & ACPI_PM_TIMER_MASK) >= 3579);
 }
 
 static const struct {
@@ -195,6 +212,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_acpi_power_off, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pm_timer, setup,
 						teardown),
 		cmocka_unit_test(test_reset_lines),
 		cmocka_unit_test_setup_teardown(test_pci_no_device, setup,

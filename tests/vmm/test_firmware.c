@@ -187,7 +187,9 @@ static void test_acpi_fadt(void **state)
 	assert_int_equal(get32(fadt + 48), 0);	/* no SMI_CMD: ACPI mode */
 	assert_int_equal(get32(fadt + 56), ACPI_PM1_EVT);
 	assert_int_equal(get32(fadt + 64), ACPI_PM1_CNT);
-	assert_int_equal(get32(fadt + 76), 0);	/* no PM timer */
+	assert_int_equal(get32(fadt + 76), ACPI_PM_TMR);
+	assert_int_equal(fadt[91], 4);
+	assert_int_equal(get32(fadt + 112) & (1 << 8), 0);	/* 24 bits */
 	assert_int_equal(fadt[88], 4);
 	assert_int_equal(fadt[89], 2);
 	assert_int_equal(get16(fadt + 109) & 2, 0);	/* no 8042 */
@@ -259,6 +261,33 @@ static void test_acpi_madt(void **state)
 	assert_int_equal(nmis, 1);
 }
 
+static const struct {
+	uint64_t ns;
+	uint32_t ticks;
+} pm_timer_rows[] = {
+	{ 0, 0 },
+	{ 1000000000, 3579545 },		/* one second */
+	{ 279, 0 },				/* less than a tick */
+	{ 280, 1 },
+	{ 4686968000ULL, 16777212 },		/* just below the wrap */
+	{ 4686971000ULL, 7 },			/* 16777223 wrapped */
+	/* ten years of host uptime do not overflow the arithmetic */
+	{ 315360000000000000ULL, 13093632 },
+};
+
+static void test_acpi_pm_timer(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(pm_timer_rows) / sizeof(pm_timer_rows[0]); i++)
+		if (acpi__pm_timer(pm_timer_rows[i].ns) !=
+		    pm_timer_rows[i].ticks)
+			fail_msg("%llu ns: %u, want %u",
+				 (unsigned long long)pm_timer_rows[i].ns,
+				 acpi__pm_timer(pm_timer_rows[i].ns),
+				 pm_timer_rows[i].ticks);
+}
+
 static void test_acpi_fits(void **state)
 {
 	assert_true(acpi__size(32) <=
@@ -275,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_acpi_rsdp_rsdt),
 		cmocka_unit_test(test_acpi_fadt),
 		cmocka_unit_test(test_acpi_madt),
+		cmocka_unit_test(test_acpi_pm_timer),
 		cmocka_unit_test(test_acpi_fits),
 	};
 

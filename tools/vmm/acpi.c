@@ -3,7 +3,8 @@
  * acpi.c - ACPI tables so that Linux finds the CPUs and the I/O APIC
  * (MADT) and can power the machine off (FADT + \_S5: writing SLP_TYP=5
  * with SLP_EN to PM1a_CNT, ACPI 6.x 7.4.2 "\_Sx (System States)").
- * No PM timer, no GPEs, no SMI port: the tables say ACPI mode is always on.
+ * A PM timer (a reference for calibrating the TSC when the PIT is too
+ * coarse for a slow vCPU), no GPEs, no SMI port: ACPI mode is always on.
  */
 #include <errno.h>
 
@@ -72,8 +73,10 @@ static void acpi__fadt(uint8_t *t, uint32_t gpa)
 	put16(t + 46, ACPI_SCI_IRQ);
 	put32(t + 56, ACPI_PM1_EVT);		/* PM1a_EVT_BLK */
 	put32(t + 64, ACPI_PM1_CNT);		/* PM1a_CNT_BLK */
+	put32(t + 76, ACPI_PM_TMR);		/* PM_TMR_BLK */
 	put8(t + 88, ACPI_PM1_EVT_LEN);
 	put8(t + 89, ACPI_PM1_CNT_LEN);
+	put8(t + 91, ACPI_PM_TMR_LEN);
 	put16(t + 96, 101);			/* P_LVL2_LAT: no C2 */
 	put16(t + 98, 1001);			/* P_LVL3_LAT: no C3 */
 	put16(t + 109, 0);			/* IAPC_BOOT_ARCH: no 8042 */
@@ -146,6 +149,15 @@ static void acpi__madt(uint8_t *t, int ncpus)
 	put16(p + 3, 0);
 	put8(p + 5, 1);				/* LINT1 */
 	acpi__seal(t, len);
+}
+
+/* 24 bits of ticks, without overflowing on a host up for years. */
+uint32_t acpi__pm_timer(uint64_t ns)
+{
+	uint64_t ticks = ns / 1000000000 * ACPI_PM_TIMER_HZ +
+			 ns % 1000000000 * ACPI_PM_TIMER_HZ / 1000000000;
+
+	return ticks & ACPI_PM_TIMER_MASK;
 }
 
 size_t acpi__size(int ncpus)

@@ -15,6 +15,10 @@
 #define ACPI_PM1_EVT_LEN	4
 #define ACPI_PM1_CNT		0x604	/* PM1a_CNT (2) */
 #define ACPI_PM1_CNT_LEN	2
+#define ACPI_PM_TMR		0x608	/* PM timer, 24 bits at 3.579545 MHz */
+#define ACPI_PM_TMR_LEN		4
+#define ACPI_PM_TIMER_HZ	3579545ULL
+#define ACPI_PM_TIMER_MASK	0xffffff
 #define ACPI_SCI_IRQ		9
 
 #define ACPI_PM1_CNT_SCI_EN	0x0001
@@ -40,6 +44,8 @@
 #define ACPI_MADT_LAPIC_NMI	4
 
 size_t acpi__size(int ncpus);
+/* The PM timer's count at a time in nanoseconds. */
+uint32_t acpi__pm_timer(uint64_t ns);
 /* Writes the tables at buf, which the guest sees at gpa. */
 int acpi__write(uint8_t *buf, size_t len, uint32_t gpa, int ncpus);
 

@@ -2,7 +2,8 @@
 /*
  * ioport.c - the port I/O bus and the small PC devices on it: the i8042
  * reset line, port 0x80, port 0x92 and 0xcf9 resets, the CMOS clock, PCI
- * configuration mechanism #1 with no devices, and the ACPI PM1 block.
+ * configuration mechanism #1 with no devices, the ACPI PM1 block and PM
+ * timer.
  * Ports nobody claims read as all ones and ignore writes.
  */
 #include <errno.h>
@@ -115,7 +116,22 @@ static void pci__io(struct vmm *vmm, void *opaque, uint16_t port, bool write,
 	pthread_mutex_unlock(&vmm->dev_lock);
 }
 
-/* --- ACPI PM1 block ------------------------------------------------------ */
+/* --- ACPI PM1 block and PM timer ---------------------------------------- */
+
+static void pm_timer__io(struct vmm *vmm, void *opaque, uint16_t port,
+			 bool write, uint8_t *data, unsigned int size)
+{
+	struct timespec ts;
+	uint32_t v;
+
+	if (write)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	v = acpi__pm_timer((uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+	v >>= 8 * (port - ACPI_PM_TMR);
+	memset(data, 0, size);
+	memcpy(data, &v, size < 4 ? size : 4);
+}
 
 static void pm__io(struct vmm *vmm, void *opaque, uint16_t port, bool write,
 		   uint8_t *data, unsigned int size)
@@ -157,5 +173,7 @@ int devices__init(struct vmm *vmm)
 	ret |= ioport__register(vmm, PCI_CONFIG_ADDR, 8, pci__io, NULL);
 	ret |= ioport__register(vmm, ACPI_PM1_EVT,
 				ACPI_PM1_EVT_LEN + ACPI_PM1_CNT_LEN, pm__io, NULL);
+	ret |= ioport__register(vmm, ACPI_PM_TMR, ACPI_PM_TMR_LEN,
+				pm_timer__io, NULL);
 	return ret ? -ENOSPC : 0;
 }
