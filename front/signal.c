@@ -18,6 +18,9 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
 
 #include "front.h"
 #include "kvm_file.h"
@@ -78,14 +81,37 @@ static void front_sig_write(int sig, struct front_sig_view v)
 	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
 }
 
+/*
+ * Leave sig pending and blocked, as KVM does when KVM_SET_SIGNAL_MASK let
+ * it interrupt KVM_RUN but the thread's own mask blocks it: block it for
+ * the rest of this handler and after it returns (uc_sigmask), and queue
+ * the same siginfo to this thread again.
+ */
+static void front_sig_defer(int sig, siginfo_t *si, ucontext_t *uc)
+{
+	sigset_t one;
+
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	pthread_sigmask(SIG_BLOCK, &one, NULL);
+	sigaddset(&uc->uc_sigmask, sig);
+	syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid), sig, si);
+}
+
 static void front_sig_trampoline(int sig, siginfo_t *si, void *uc)
 {
 	struct front_sig_view v;
-	int saved_errno = errno, in_core = front_in_core;
+	int saved_errno = errno, in_core = front_in_core, defer;
 
 	front_in_core = 1;
-	kvm_signal_kick_current(sig);
+	defer = kvm_signal_kick_current(sig);
+	if (defer)
+		front_sig_defer(sig, si, uc);
 	errno = saved_errno;
+	if (defer) {
+		front_in_core = in_core;
+		return;
+	}
 
 	/*
 	 * The signal may have hit this thread inside virt/kvm (KVM_RUN):

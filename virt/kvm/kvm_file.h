@@ -49,8 +49,12 @@ bool kvm_fd_is_ours(int fd);
 /*
  * Called by the front when the thread running a vCPU got a signal; kicks
  * that vCPU out of KVM_RUN (-EINTR / KVM_EXIT_INTR).  Async-signal-safe.
+ * Returns 1 when the signal must stay pending instead of being handled:
+ * KVM_SET_SIGNAL_MASK let it through only for the run, and the thread's
+ * own mask blocks it (KVM returns to user space with it pending and
+ * blocked, and VMMs collect it with sigtimedwait); 0 otherwise.
  */
-void kvm_signal_kick_current(int sig);
+int kvm_signal_kick_current(int sig);
 
 /* --- for virt/kvm itself ------------------------------------------------ */
 

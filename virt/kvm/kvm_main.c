@@ -523,15 +523,19 @@ void kvm_flush_remote_tlbs(struct kvm *kvm)
 	kvm_vm_stat(kvm)->generic.remote_tlb_flush++;
 }
 
-void kvm_signal_kick_current(int sig)
+/* The thread's mask outside KVM_RUN, while a KVM_SET_SIGNAL_MASK set rules. */
+static __thread sigset_t current_saved_mask;
+static __thread bool current_mask_saved;
+
+int kvm_signal_kick_current(int sig)
 {
 	struct kvm_vcpu *vcpu = current_vcpu;
 
-	(void)sig;
-	if (vcpu) {
-		atomic_store(&vcpu->signal_pending, true);
-		atomic_store(&vcpu->kick, true);
-	}
+	if (!vcpu)
+		return 0;
+	atomic_store(&vcpu->signal_pending, true);
+	atomic_store(&vcpu->kick, true);
+	return current_mask_saved && sigismember(&current_saved_mask, sig) == 1;
 }
 
 static void kvm_vcpu_destroy(struct kvm_vcpu *vcpu)
@@ -659,12 +663,29 @@ static long kvm_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 
 	vcpu->tid = (pid_t)syscall(SYS_gettid);
 	atomic_store(&vcpu->thread, pthread_self());
-	current_vcpu = vcpu;
-	if (vcpu->sigset_active)
-		pthread_sigmask(SIG_SETMASK, &vcpu->sigset, &old);
+	if (vcpu->sigset_active) {
+		sigset_t all;
+
+		/* publish the saved mask before any signal can look at it */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		current_saved_mask = old;
+		current_mask_saved = true;
+		current_vcpu = vcpu;
+		pthread_sigmask(SIG_SETMASK, &vcpu->sigset, NULL);
+	} else {
+		current_vcpu = vcpu;
+	}
 	r = kvm_arch_vcpu_ioctl_run(vcpu);
-	if (vcpu->sigset_active)
+	if (vcpu->sigset_active) {
+		sigset_t all;
+
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, NULL);
+		current_vcpu = NULL;
+		current_mask_saved = false;
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	current_vcpu = NULL;
 	atomic_store(&vcpu->thread, (pthread_t)0);
 	return r;

@@ -137,9 +137,10 @@ int kvm_fd_mmap_fixup(int fd, void *addr, size_t len, int prot, int flags,
 	return off == STUB_FIXUP_FAIL_OFFSET ? -ENOMEM : 0;
 }
 
-void kvm_signal_kick_current(int sig)
+int kvm_signal_kick_current(int sig)
 {
 	atomic_store(&skvm_front_stub_last_sig, sig);
 	atomic_fetch_add(&skvm_front_stub_kicks, 1);
 	errno = EIO;	/* the front must hide what the core does to errno */
+	return 0;
 }
