@@ -3,6 +3,7 @@
  * rtc.c - CMOS time of day, read from the host clock (UTC) on each access,
  * in the format register B selects (BCD unless DM is set).
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "rtc.h"
@@ -42,6 +43,13 @@ static int rtc__time_field(const struct tm *tm, uint8_t reg)
 	return -1;
 }
 
+static bool rtc__is_time(uint8_t reg)
+{
+	struct tm any = { 0 };
+
+	return rtc__time_field(&any, reg) >= 0;
+}
+
 uint8_t rtc__read(struct rtc *rtc, time_t now)
 {
 	struct tm tm;
@@ -66,7 +74,7 @@ void rtc__write(struct rtc *rtc, uint8_t val)
 		val &= 0x7f;			/* UIP is read-only */
 		break;
 	}
-	if (rtc__time_field(&(struct tm){ 0 }, rtc->index) >= 0)
+	if (rtc__is_time(rtc->index))
 		return;				/* the host clock rules */
 	rtc->ram[rtc->index] = val;
 }
