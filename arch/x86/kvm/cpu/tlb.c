@@ -18,7 +18,6 @@ void x86_tlb_flush(struct x86_cpu *cpu, bool keep_global)
 	size_t i, n = sizeof(p->tlb) / sizeof(*e);
 
 	x86_chain_break(cpu);
-
 	if (!keep_global) {
 		memset(p->tlb, 0, sizeof(p->tlb));
 		return;
@@ -35,7 +34,6 @@ void x86_tlb_flush_page(struct x86_cpu *cpu, uint64_t la)
 	int pv, acc;
 
 	x86_chain_break(cpu);
-
 	for (pv = 0; pv < X86_PV_COUNT; pv++)
 		for (acc = 0; acc < X86_ACC_COUNT; acc++)
 			if ((p->tlb[pv][acc][idx].tag & X86_PAGE_MASK) ==
