@@ -349,6 +349,18 @@ struct x86_hf_mem {
 	unsigned int size;
 };
 
+/*
+ * #AC at CPL 3 with CR0.AM and EFLAGS.AC (cpu_priv.h): the natural size up
+ * to 8 bytes, 8 for an 80-bit operand (SDM Vol. 3, Table 6-7).  Larger
+ * operands are left to their own rules (#GP for aligned SSE forms).
+ */
+static unsigned int x86_hf_ac_align(unsigned int size)
+{
+	if (size == 10)
+		return 8;
+	return size <= 8 ? size : 1;
+}
+
 /* Read the memory operand (checking alignment), or probe its segment. */
 static void x86_hf_mem_in(struct x86_cpu *cpu, const struct x86_insn *in,
 			  unsigned int how, struct x86_hf_mem *m, uint8_t *buf)
@@ -364,6 +376,7 @@ static void x86_hf_mem_in(struct x86_cpu *cpu, const struct x86_insn *in,
 		la = x86_seg_la(cpu, op->seg, m->ea, m->size, X86_ACC_R);
 		if ((how & X86_HF_ALIGN) && m->size == 16 && (la & 15))
 			x86_gp(cpu, 0);
+		x86_align_check(cpu, la, x86_hf_ac_align(m->size));
 		x86_read_lin_buf(cpu, la, buf, m->size, x86_data_pv(cpu),
 				 false);
 		m->la_r = la;
@@ -372,6 +385,7 @@ static void x86_hf_mem_in(struct x86_cpu *cpu, const struct x86_insn *in,
 		la = x86_seg_la(cpu, op->seg, m->ea, m->size, X86_ACC_W);
 		if ((how & X86_HF_ALIGN) && m->size == 16 && (la & 15))
 			x86_gp(cpu, 0);
+		x86_align_check(cpu, la, x86_hf_ac_align(m->size));
 		m->la_w = la;
 	}
 }
