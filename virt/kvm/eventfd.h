@@ -8,6 +8,10 @@
 #include "kvm_host.h"
 
 int kvm_ioeventfd(struct kvm *kvm, const struct kvm_ioeventfd *args);
+/* KVM_IRQFD: assign or deassign; -errno as KVM. */
+int kvm_irqfd(struct kvm *kvm, const struct kvm_irqfd *args);
+/* Tear down every irqfd and the event thread (VM destruction). */
+void kvm_irqfd_release(struct kvm *kvm);
 /* Add 1 to an eventfd's counter. */
 void kvm_eventfd_signal(int fd);
 

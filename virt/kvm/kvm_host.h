@@ -42,6 +42,7 @@ struct kvm_io_bus;
 struct kvm_coalesced_state;
 struct ioeventfd;
 struct kvm_device;
+struct kvm_irqfds;
 struct kvm_file;
 
 /* --- Statistics (binary_stats.c) ----------------------------------------- */
@@ -182,6 +183,7 @@ struct kvm {
 	struct kvm_io_bus *buses[2];	/* MMIO, PIO (iodev.h); RCU */
 	struct kvm_coalesced_state *coalesced;	/* coalesced_mmio.c */
 	struct ioeventfd *ioeventfds;	/* eventfd.c, under slots_lock */
+	struct kvm_irqfds *irqfds;	/* eventfd.c, with its event thread */
 	struct kvm_device *devices;	/* kvm_device.c, under lock */
 	void *ring_page;		/* the coalesced-MMIO ring (one page) */
 	bool vm_file_released;		/* the VM fd's last reference is gone */

@@ -496,6 +496,8 @@ static long kvm_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_COALESCED_PIO:
 	case KVM_CAP_IOEVENTFD:
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
+	case KVM_CAP_IRQFD:
+	case KVM_CAP_IRQFD_RESAMPLE:
 		return 1;
 	default:
 		return kvm_arch_check_extension(kvm, ext);
@@ -740,6 +742,7 @@ static void kvm_destroy_vm(struct kvm *kvm)
 			free(s->slots);
 		free(s);
 	}
+	kvm_irqfd_release(kvm);
 	kvm_io_bus_destroy(kvm);
 	kvm_coalesced_mmio_free(kvm);
 	kvm_arch_destroy_vm(kvm);
@@ -835,6 +838,7 @@ static long kvm_vm_ioctl(struct kvm *kvm, unsigned long ioctl, void *argp)
 	struct kvm_userspace_memory_region2 mem2;
 	struct kvm_coalesced_mmio_zone zone;
 	struct kvm_ioeventfd ioeventfd;
+	struct kvm_irqfd irqfd;
 	struct kvm_enable_cap cap;
 	struct kvm_dirty_log log;
 	struct kvm_clear_dirty_log clear;
@@ -889,6 +893,16 @@ static long kvm_vm_ioctl(struct kvm *kvm, unsigned long ioctl, void *argp)
 		if (copy_from_user(&ioeventfd, argp, sizeof(ioeventfd)))
 			return -EFAULT;
 		return kvm_ioeventfd(kvm, &ioeventfd);
+	case KVM_IRQFD: {
+		long r;
+
+		if (copy_from_user(&irqfd, argp, sizeof(irqfd)))
+			return -EFAULT;
+		pthread_mutex_lock(&kvm->lock);
+		r = kvm_irqfd(kvm, &irqfd);
+		pthread_mutex_unlock(&kvm->lock);
+		return r;
+	}
 	case KVM_REGISTER_COALESCED_MMIO:
 		if (copy_from_user(&zone, argp, sizeof(zone)))
 			return -EFAULT;
