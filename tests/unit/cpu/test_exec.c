@@ -73,6 +73,9 @@ GUEST(long_rep_outs, ".code64\n"
       "rep outsb\n mov $0x2000, %edi\n mov $4, %ecx\n rep insw\n hlt\n"
       "msg: .ascii \"helloworld\"\n");
 
+GUEST(long_rep_ins_rcx, ".code64\n"
+      "mov $0x2000, %edi\n mov $4, %ecx\n mov $0x80, %dx\n rep insb\n hlt\n");
+
 GUEST(long_smc, ".code64\n"
       "lea patch(%rip), %rdi\n movb $0x42, 1(%rdi)\n"
       "patch: mov $0x11, %al\n hlt\n");
@@ -318,6 +321,26 @@ static void check_rep_outs(struct th *t)
 	assert_int_equal(t->ram[0x2004], 0x78);
 }
 
+/*
+ * The host lowers RCX from 4 to 1 during the exit of a 4-element batch
+ * (KVM_SET_REGS, as userspace_io_test does): one element is stored and
+ * RCX ends at 0, nothing is written past it.
+ */
+static void prep_rep_ins_rcx(struct th *t)
+{
+	assert_int_equal(x86_cpu_run(&t->cpu), X86_EXIT_IO);
+	assert_int_equal(t->cpu.exit.io.count, 4);
+	t->cpu.gpr[X86_RCX] = 1;
+	memset(t->pio, 0xaa, 4);
+	x86_cpu_complete_io(&t->cpu);
+}
+
+static void check_rep_ins_rcx(struct th *t)
+{
+	assert_int_equal(t->ram[0x2000], 0xaa);
+	assert_int_equal(t->ram[0x2001], 0);
+}
+
 static void check_pf(struct th *t)
 {
 	/* the faulting write must not have happened */
@@ -445,6 +468,10 @@ static const struct row rows[] = {
 	{ "long_rep_movs_overlap", th_long64, long_movs_overlap_start,
 	  long_movs_overlap_end, X86_EXIT_HLT, { { R(CX), 0 }, END },
 	  prep_movs_overlap, check_movs_overlap },
+	{ "long_rep_ins_rcx_lowered", th_long64, long_rep_ins_rcx_start,
+	  long_rep_ins_rcx_end, X86_EXIT_HLT,
+	  { { R(CX), 0 }, { R(DI), 0x2001 }, END }, prep_rep_ins_rcx,
+	  check_rep_ins_rcx },
 	{ "real_to_long", prep_real_to_long, NULL, NULL, X86_EXIT_HLT,
 	  { { R(BX), 0x123456789 }, { R(DX), 0x500 }, END }, NULL,
 	  check_real_to_long },

@@ -124,6 +124,21 @@ static uint32_t x86_ios_count(struct x86_cpu *cpu, const struct x86_insn *in,
 	return (uint32_t)c;
 }
 
+/*
+ * Elements the completed batch moves: the host may have lowered RCX
+ * during the exit (KVM_SET_REGS), and a batch never runs past it.
+ */
+static uint32_t x86_ios_done_count(struct x86_cpu *cpu,
+				   const struct x86_insn *in)
+{
+	uint64_t c = cpu->gpr[X86_RCX] & x86_mask(in->adsz);
+	uint32_t n = cpu->priv->io_count;
+
+	if ((in->flags & X86_I_REP) && c < n)
+		n = (uint32_t)c;
+	return n;
+}
+
 static void x86_ios_commit(struct x86_cpu *cpu, const struct x86_insn *in,
 			   int reg, uint32_t n, unsigned int sz)
 {
@@ -145,13 +160,14 @@ static void x86_ios_commit(struct x86_cpu *cpu, const struct x86_insn *in,
 static void x86_ins(struct x86_cpu *cpu, const struct x86_insn *in,
 		    unsigned int sz)
 {
-	struct x86_cpu_priv *p = cpu->priv;
 	uint16_t port = (uint16_t)cpu->gpr[X86_RDX];
 	uint64_t di = cpu->gpr[X86_RDI] & x86_mask(in->adsz);
 	uint32_t n;
 
-	if ((in->flags & X86_I_REP) && !(cpu->gpr[X86_RCX] & x86_mask(in->adsz)))
+	if ((in->flags & X86_I_REP) && !(cpu->gpr[X86_RCX] & x86_mask(in->adsz))) {
+		x86_io_done(cpu);	/* RCX cleared during the exit */
 		return;
+	}
 	x86_io_check(cpu, port, sz);
 	if (!x86_io_done(cpu)) {
 		x86_align_check(cpu, x86_seg_la(cpu, X86_ES, di, sz, X86_ACC_W),
@@ -160,7 +176,7 @@ static void x86_ins(struct x86_cpu *cpu, const struct x86_insn *in,
 		x86_check_write(cpu, X86_ES, di, sz);
 		x86_io_exit(cpu, port, sz, true, n);
 	}
-	n = p->io_count;
+	n = x86_ios_done_count(cpu, in);
 	x86_write_lin_buf(cpu, x86_seg_la(cpu, X86_ES, di, n * sz, X86_ACC_W),
 			  cpu->ops->pio_buf, n * sz, x86_data_pv(cpu), false);
 	x86_ios_commit(cpu, in, X86_RDI, n, sz);
@@ -169,16 +185,17 @@ static void x86_ins(struct x86_cpu *cpu, const struct x86_insn *in,
 static void x86_outs(struct x86_cpu *cpu, const struct x86_insn *in,
 		     unsigned int sz)
 {
-	struct x86_cpu_priv *p = cpu->priv;
 	uint16_t port = (uint16_t)cpu->gpr[X86_RDX];
 	uint64_t si = cpu->gpr[X86_RSI] & x86_mask(in->adsz);
 	uint32_t n;
 
-	if ((in->flags & X86_I_REP) && !(cpu->gpr[X86_RCX] & x86_mask(in->adsz)))
+	if ((in->flags & X86_I_REP) && !(cpu->gpr[X86_RCX] & x86_mask(in->adsz))) {
+		x86_io_done(cpu);	/* RCX cleared during the exit */
 		return;
+	}
 	x86_io_check(cpu, port, sz);
 	if (x86_io_done(cpu)) {
-		x86_ios_commit(cpu, in, X86_RSI, p->io_count, sz);
+		x86_ios_commit(cpu, in, X86_RSI, x86_ios_done_count(cpu, in), sz);
 		return;
 	}
 	x86_align_check(cpu, x86_seg_la(cpu, in->seg, si, sz, X86_ACC_R), sz);
