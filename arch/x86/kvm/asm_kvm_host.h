@@ -16,6 +16,7 @@
 #define KVM_MAX_CPUID_ENTRIES 256
 #define KVM_NR_VAR_MTRR 8		/* variable-range MTRR pairs (MTRRcap.VCNT) */
 #define KVM_NR_FIXED_MTRR 11		/* fixed-range MTRR MSRs */
+#define KVM_MIN_ALLOC_MMU_PAGES 64	/* KVM_SET_NR_MMU_PAGES' minimum */
 
 /* Memory-type range registers (Intel SDM Vol. 3, 12.11), stored as set. */
 struct kvm_mtrr {
@@ -94,6 +95,7 @@ struct kvm_arch {
 	uint64_t ept_identity_map_addr;	/* KVM_SET_IDENTITY_MAP_ADDR */
 	bool ept_identity_map_set;
 	uint32_t bsp_vcpu_id;		/* KVM_SET_BOOT_CPU_ID */
+	unsigned long n_max_mmu_pages;	/* KVM_SET_NR_MMU_PAGES */
 	bool x2apic_format, x2apic_broadcast_quirk_disabled;
 	uint64_t disabled_quirks;
 	bool user_space_msr;		/* KVM_CAP_X86_USER_SPACE_MSR */

@@ -75,6 +75,7 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_IMMEDIATE_EXIT:
 	case KVM_CAP_GET_MSR_FEATURES:
 	case KVM_CAP_SREGS2:
+	case KVM_CAP_MMU_SHADOW_CACHE_CONTROL:
 		return 1;
 	/* The in-kernel irqchip and PIT (platform.c, docs/platform.md). */
 	case KVM_CAP_IRQCHIP:
@@ -162,9 +163,26 @@ static long kvm_vm_ioctl_set_boot_cpu_id(struct kvm *kvm, unsigned long id)
 	return r;
 }
 
+/*
+ * The limit on KVM's shadow-page cache.  The software TLB has no shadow
+ * pages, so nothing can exceed it; the value is checked as KVM checks it
+ * (at least KVM_MIN_ALLOC_MMU_PAGES) and kept.
+ */
+static long kvm_vm_ioctl_set_nr_mmu_pages(struct kvm *kvm, unsigned long n)
+{
+	if (n < KVM_MIN_ALLOC_MMU_PAGES)
+		return -EINVAL;
+	pthread_mutex_lock(&kvm->lock);
+	kvm->arch.n_max_mmu_pages = n;
+	pthread_mutex_unlock(&kvm->lock);
+	return 0;
+}
+
 long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void *argp)
 {
 	switch (ioctl) {
+	case KVM_SET_NR_MMU_PAGES:
+		return kvm_vm_ioctl_set_nr_mmu_pages(kvm, (unsigned long)argp);
 	case KVM_SET_TSS_ADDR:
 		return kvm_vm_ioctl_set_tss_addr(kvm, (unsigned long)argp);
 	case KVM_SET_IDENTITY_MAP_ADDR:

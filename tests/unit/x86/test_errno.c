@@ -34,6 +34,16 @@ static void *val_high_tss(struct backend *b, void *buf)
 	return (void *)0xfffff000UL;
 }
 
+static void *val_63(struct backend *b, void *buf)
+{
+	return (void *)63UL;
+}
+
+static void *val_64(struct backend *b, void *buf)
+{
+	return (void *)64UL;
+}
+
 static void *sregs2_bad_flags(struct backend *b, void *buf)
 {
 	struct kvm_sregs2 *s = buf;
@@ -214,6 +224,9 @@ static const struct row rows[] = {
 	/* VM fd */
 	{ "TSS above 4G-12K", VM, KVM_SET_TSS_ADDR, val_high_tss, -EINVAL },
 	{ "identity map after vCPU", VM, KVM_SET_IDENTITY_MAP_ADDR, zero, -EINVAL },
+	{ "NR_MMU_PAGES below 64", VM, KVM_SET_NR_MMU_PAGES, val_63, -EINVAL },
+	{ "NR_MMU_PAGES 64", VM, KVM_SET_NR_MMU_PAGES, val_64, 0 },
+	{ "GET_NR_MMU_PAGES (removed)", VM, KVM_GET_NR_MMU_PAGES, zero, -ENOTTY },
 	{ "unknown VM ioctl", VM, 0xaeff, zero, -ENOTTY },
 	/* vCPU fd: bad pointers */
 	{ "GET_REGS, bad pointer", VCPU, KVM_GET_REGS, bad, -EFAULT },

@@ -291,6 +291,9 @@ static void test_vm_ioctls(void **state)
 	/* A vCPU exists: the identity map and boot CPU are fixed. */
 	assert_int_equal(h_vm(h, KVM_SET_IDENTITY_MAP_ADDR, &addr), -EINVAL);
 	assert_int_equal(h_vm(h, KVM_SET_BOOT_CPU_ID, (void *)1UL), -EBUSY);
+	assert_int_equal(h_vm(h, KVM_SET_NR_MMU_PAGES, (void *)63UL), -EINVAL);
+	assert_int_equal(h_vm(h, KVM_SET_NR_MMU_PAGES, (void *)64UL), 0);
+	assert_int_equal(h->kvm.arch.n_max_mmu_pages, 64);
 	assert_int_equal(h_vm(h, 0xaeff, NULL), -ENOTTY);
 	assert_int_equal(h_sys(0xaeff, NULL), -EINVAL);
 
@@ -321,7 +324,7 @@ static void test_check_extension(void **state)
 		{ KVM_CAP_GET_MSR_FEATURES, 1 }, { KVM_CAP_SREGS2, 1 },
 		{ KVM_CAP_IMMEDIATE_EXIT, 1 }, { KVM_CAP_GET_TSC_KHZ, 1 },
 		{ KVM_CAP_XSAVE, 1 }, { KVM_CAP_XCRS, 1 },
-		{ KVM_CAP_XSAVE2, 4096 },
+		{ KVM_CAP_XSAVE2, 4096 }, { KVM_CAP_MMU_SHADOW_CACHE_CONTROL, 1 },
 		{ KVM_CAP_SYNC_REGS, KVM_SYNC_X86_VALID_FIELDS },
 		{ KVM_CAP_MAX_VCPUS, KVM_MAX_VCPUS },
 		/* The in-kernel irqchip and PIT (platform.c). */
