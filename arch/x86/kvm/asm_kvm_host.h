@@ -112,6 +112,7 @@ struct kvm_vcpu_arch {
 	uint64_t tsc_khz;
 	/* An IO/MMIO exit is outstanding: complete it on the next KVM_RUN. */
 	bool pio_pending, mmio_pending;
+	bool completing_io;		/* retiring that instruction only */
 	uint32_t mp_state;		/* KVM_MP_STATE_* */
 
 	/*

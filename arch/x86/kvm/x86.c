@@ -268,7 +268,8 @@ static bool x86_op_kicked(struct x86_cpu *cpu)
 {
 	struct kvm_vcpu *vcpu = cpu_vcpu(cpu);
 
-	return atomic_load(&vcpu->kick) || irq_window_exit_due(vcpu);
+	return atomic_load(&vcpu->kick) || vcpu->arch.completing_io ||
+	       irq_window_exit_due(vcpu);
 }
 
 static void x86_op_cpuid(struct x86_cpu *cpu, uint32_t leaf, uint32_t subleaf,
@@ -1225,23 +1226,6 @@ static void post_run_save(struct kvm_vcpu *vcpu)
 	run->ready_for_interrupt_injection = ready_for_interrupt_injection(vcpu);
 }
 
-/* The data of an IN or an MMIO read is in kvm_run now: finish the access. */
-static void complete_userspace_io(struct kvm_vcpu *vcpu)
-{
-	struct x86_cpu *cpu = vcpu_cpu(vcpu);
-
-	if (!vcpu->arch.pio_pending && !vcpu->arch.mmio_pending)
-		return;
-	vcpu->arch.ops.pio_buf = vcpu_pio_page(vcpu);
-	rcu_read_lock();
-	if (vcpu->arch.pio_pending)
-		x86_cpu_complete_io(cpu);
-	if (vcpu->arch.mmio_pending)
-		x86_cpu_complete_mmio(cpu, vcpu->run->mmio.data);
-	rcu_read_unlock();
-	vcpu->arch.pio_pending = false;
-	vcpu->arch.mmio_pending = false;
-}
 
 /*
  * KVM_INTERNAL_ERROR_EMULATION as KVM fills it: data[0] holds flags,
@@ -1343,6 +1327,49 @@ static bool serve_in_process(struct kvm_vcpu *vcpu)
 		rcu_read_unlock();
 	}
 	return served;
+}
+
+/*
+ * The data of an IN or an MMIO read is in kvm_run now: finish the access
+ * and retire the instruction, as KVM's complete_userspace_io does before
+ * it looks at immediate_exit, so that the registers user space reads
+ * after an immediate exit (a save for migration) are past it.  Only that
+ * instruction runs (ops->kicked stops the engine at the next boundary,
+ * before any event is taken).  It may need another exit (the next MMIO
+ * fragment, a single step): then that exit goes to user space, 0.
+ * Otherwise 1.
+ */
+static int complete_userspace_io(struct kvm_vcpu *vcpu)
+{
+	struct x86_cpu *cpu = vcpu_cpu(vcpu);
+	enum x86_exit_reason reason;
+
+	if (!vcpu->arch.pio_pending && !vcpu->arch.mmio_pending)
+		return 1;
+	vcpu->arch.ops.pio_buf = vcpu_pio_page(vcpu);
+	rcu_read_lock();
+	if (vcpu->arch.pio_pending)
+		x86_cpu_complete_io(cpu);
+	if (vcpu->arch.mmio_pending)
+		x86_cpu_complete_mmio(cpu, vcpu->run->mmio.data);
+	rcu_read_unlock();
+	vcpu->arch.pio_pending = false;
+	vcpu->arch.mmio_pending = false;
+	for (;;) {
+		rcu_read_lock();
+		vcpu->arch.completing_io = true;
+		reason = x86_cpu_run(cpu);
+		vcpu->arch.completing_io = false;
+		rcu_read_unlock();
+		if (reason == X86_EXIT_KICK || reason == X86_EXIT_NONE)
+			return 1;
+		if ((reason == X86_EXIT_IO || reason == X86_EXIT_MMIO) &&
+		    serve_in_process(vcpu))
+			continue;
+		kvm_vcpu_stat(vcpu)->exits++;
+		translate_exit(vcpu, reason);
+		return 0;
+	}
 }
 
 static bool take_signal(struct kvm_vcpu *vcpu)
@@ -1452,7 +1479,9 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 			kvm_x86_state_changed(vcpu);
 		}
 	}
-	complete_userspace_io(vcpu);
+	r = complete_userspace_io(vcpu);
+	if (r <= 0)
+		goto out;
 	r = -EINTR;
 	if (run->immediate_exit)
 		goto out;
