@@ -43,6 +43,8 @@ struct kvm_coalesced_state;
 struct ioeventfd;
 struct kvm_device;
 struct kvm_irqfds;
+struct kvm_gmem;
+struct kvm_mem_attrs;
 struct kvm_file;
 
 /* --- Statistics (binary_stats.c) ----------------------------------------- */
@@ -123,8 +125,8 @@ struct kvm_memory_slot {
 	uint16_t id;		/* slot id within its address space */
 	uint16_t as_id;
 	_Atomic(unsigned long) *dirty_bitmap;	/* NULL unless dirty-logged */
-	/* guest_memfd backing (KVM_MEM_GUEST_MEMFD) */
-	int gmem_fd;
+	/* guest_memfd backing of private pages (KVM_MEM_GUEST_MEMFD) */
+	struct kvm_gmem *gmem;
 	uint64_t gmem_offset;
 };
 
@@ -152,6 +154,7 @@ enum kvm_file_kind {
 	KVM_FILE_VCPU,
 	KVM_FILE_DEVICE,
 	KVM_FILE_STATS,
+	KVM_FILE_GMEM,		/* guest_memfd.c */
 };
 
 struct kvm_file {
@@ -184,6 +187,8 @@ struct kvm {
 	struct kvm_coalesced_state *coalesced;	/* coalesced_mmio.c */
 	struct ioeventfd *ioeventfds;	/* eventfd.c, under slots_lock */
 	struct kvm_irqfds *irqfds;	/* eventfd.c, with its event thread */
+	struct kvm_gmem *gmems;		/* guest_memfd.c, under slots_lock */
+	struct kvm_mem_attrs *mem_attrs;	/* private gfn ranges; RCU */
 	struct kvm_device *devices;	/* kvm_device.c, under lock */
 	void *ring_page;		/* the coalesced-MMIO ring (one page) */
 	bool vm_file_released;		/* the VM fd's last reference is gone */
@@ -241,6 +246,17 @@ struct kvm_vcpu {
 	struct kvm_dirty_ring dirty_ring;
 	struct kvm_stats stats;		/* struct kvm_vcpu_stat */
 
+	/*
+	 * Set when a guest access had no backing of the kind its memory
+	 * attribute asks for; the architecture turns the access's exit into
+	 * KVM_EXIT_MEMORY_FAULT (kvm_vcpu_take_memory_fault).
+	 */
+	struct {
+		bool pending;
+		gpa_t gpa;
+		uint64_t flags;
+	} memory_fault;
+
 	struct kvm_vcpu_arch arch;
 };
 
@@ -268,6 +284,13 @@ struct kvm_memory_slot *kvm_memslots_find(struct kvm_memslots *slots, gfn_t gfn)
  */
 void *kvm_gfn_to_hva(struct kvm *kvm, int as_id, gfn_t gfn, bool write);
 void kvm_mark_page_dirty(struct kvm *kvm, int as_id, gfn_t gfn);
+
+/*
+ * If the vCPU's last access failed for want of memory of the right kind
+ * (a private gfn without guest_memfd), fill kvm_run for
+ * KVM_EXIT_MEMORY_FAULT, clear the record and return true.
+ */
+bool kvm_vcpu_take_memory_fault(struct kvm_vcpu *vcpu);
 
 /* Read/write guest-physical memory on the guest's behalf (takes RCU). */
 int kvm_read_guest(struct kvm *kvm, int as_id, gpa_t gpa, void *data, size_t len);

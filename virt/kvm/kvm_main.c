@@ -20,6 +20,7 @@
 #include "coalesced_mmio.h"
 #include "dirty_ring.h"
 #include "eventfd.h"
+#include "guest_memfd.h"
 #include "iodev.h"
 #include "irqchip.h"
 #include "kvm_device.h"
@@ -99,19 +100,54 @@ static void slot_mark_dirty(struct kvm *kvm, struct kvm_memory_slot *s,
 	kvm_dirty_ring_push(vcpu, ((uint32_t)s->as_id << 16) | s->id, rel);
 }
 
+/* A private gfn has no backing here: tell the vCPU that touched it. */
+static void *private_fault(struct kvm *kvm, gfn_t gfn)
+{
+	struct kvm_vcpu *vcpu = current_vcpu;
+
+	if (vcpu && vcpu->kvm == kvm) {
+		vcpu->memory_fault.pending = true;
+		vcpu->memory_fault.gpa = gfn << PAGE_SHIFT;
+		vcpu->memory_fault.flags = KVM_MEMORY_EXIT_FLAG_PRIVATE;
+	}
+	return NULL;
+}
+
 void *kvm_gfn_to_hva(struct kvm *kvm, int as_id, gfn_t gfn, bool write)
 {
 	struct kvm_memory_slot *s;
+	uint64_t rel;
 
 	if (as_id < 0 || as_id >= KVM_ADDRESS_SPACE_NUM)
 		return NULL;
 	s = kvm_memslots_find(kvm_memslots(kvm, as_id), gfn);
 	if (!s || (write && (s->flags & KVM_MEM_READONLY)))
 		return NULL;
+	rel = (gfn - s->base_gfn) << PAGE_SHIFT;
+	if (kvm->mem_attrs && kvm_mem_is_private(kvm, gfn)) {
+		if (!s->gmem)
+			return private_fault(kvm, gfn);
+		if (write && s->dirty_bitmap)
+			slot_mark_dirty(kvm, s, gfn);
+		return s->gmem->map + s->gmem_offset + rel;
+	}
 	if (write && s->dirty_bitmap)
 		slot_mark_dirty(kvm, s, gfn);
-	return (void *)(uintptr_t)(s->userspace_addr +
-				   ((gfn - s->base_gfn) << PAGE_SHIFT));
+	return (void *)(uintptr_t)(s->userspace_addr + rel);
+}
+
+bool kvm_vcpu_take_memory_fault(struct kvm_vcpu *vcpu)
+{
+	struct kvm_memory_fault_exit *mf = kvm_run_memory_fault(vcpu->run);
+
+	if (!vcpu->memory_fault.pending)
+		return false;
+	vcpu->memory_fault.pending = false;
+	vcpu->run->exit_reason = KVM_EXIT_MEMORY_FAULT;
+	mf->flags = vcpu->memory_fault.flags;
+	mf->gpa = vcpu->memory_fault.gpa;
+	mf->size = PAGE_SIZE;
+	return true;
 }
 
 void kvm_mark_page_dirty(struct kvm *kvm, int as_id, gfn_t gfn)
@@ -258,6 +294,11 @@ static int check_memory_region_flags(struct kvm *kvm,
 {
 	uint32_t valid = KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY;
 
+	if (kvm_has_private_mem(kvm))
+		valid |= KVM_MEM_GUEST_MEMFD;
+	/* guest_memfd slots cannot be read-only */
+	if ((mem->flags & KVM_MEM_GUEST_MEMFD) && (mem->flags & KVM_MEM_READONLY))
+		return -EINVAL;
 	return (mem->flags & ~valid) ? -EINVAL : 0;
 }
 
@@ -304,14 +345,19 @@ static int kvm_set_memory_region(struct kvm *kvm,
 	} else {
 		if (mem->userspace_addr != old->userspace_addr ||
 		    npages != old->npages ||
-		    ((mem->flags ^ old->flags) & KVM_MEM_READONLY))
+		    ((mem->flags ^ old->flags) &
+		     (KVM_MEM_READONLY | KVM_MEM_GUEST_MEMFD)))
 			return -EINVAL;
-		if (base_gfn != old->base_gfn)
+		if (base_gfn != old->base_gfn) {
+			/* a guest_memfd slot cannot move */
+			if (old->gmem)
+				return -EINVAL;
 			change = KVM_MR_MOVE;
-		else if (mem->flags != old->flags)
+		} else if (mem->flags != old->flags) {
 			change = KVM_MR_FLAGS_ONLY;
-		else
+		} else {
 			return 0;
+		}
 	}
 	if ((change == KVM_MR_CREATE || change == KVM_MR_MOVE) &&
 	    memslot_overlaps(kvm->memslots[as_id], id, base_gfn, base_gfn + npages))
@@ -323,7 +369,17 @@ static int kvm_set_memory_region(struct kvm *kvm,
 	new_slot.flags = mem->flags;
 	new_slot.id = (uint16_t)id;
 	new_slot.as_id = (uint16_t)as_id;
-	new_slot.gmem_fd = -1;
+	if (old && old->gmem) {
+		new_slot.gmem = old->gmem;
+		new_slot.gmem_offset = old->gmem_offset;
+	} else if (mem->flags & KVM_MEM_GUEST_MEMFD) {
+		new_slot.gmem = kvm_gmem_bind(kvm, (int)mem->guest_memfd,
+					      mem->guest_memfd_offset, npages,
+					      id, as_id, &r);
+		if (!new_slot.gmem)
+			return r;
+		new_slot.gmem_offset = mem->guest_memfd_offset;
+	}
 	if (mem->flags & KVM_MEM_LOG_DIRTY_PAGES) {
 		if (old && old->dirty_bitmap) {
 			new_slot.dirty_bitmap = old->dirty_bitmap;
@@ -488,6 +544,15 @@ static long kvm_check_extension(struct kvm *kvm, long ext)
 		return KVM_COALESCED_MMIO_PAGE_OFFSET;
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
 		return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET;
+	case KVM_CAP_GUEST_MEMFD:
+		return !kvm || kvm_has_private_mem(kvm);
+	case KVM_CAP_MEMORY_ATTRIBUTES:
+		return !kvm || kvm_has_private_mem(kvm) ?
+		       KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
+	case KVM_CAP_VM_TYPES:
+		return (1 << KVM_X86_DEFAULT_VM) | (1 << KVM_X86_SW_PROTECTED_VM);
+	case KVM_CAP_MEMORY_FAULT_INFO:
+		return 1;
 	case KVM_CAP_DIRTY_LOG_RING:
 	case KVM_CAP_DIRTY_LOG_RING_ACQ_REL:
 		return KVM_DIRTY_RING_MAX_ENTRIES * sizeof(struct kvm_dirty_gfn);
@@ -743,6 +808,7 @@ static void kvm_destroy_vm(struct kvm *kvm)
 		free(s);
 	}
 	kvm_irqfd_release(kvm);
+	kvm_gmem_destroy_all(kvm);
 	kvm_io_bus_destroy(kvm);
 	kvm_coalesced_mmio_free(kvm);
 	kvm_arch_destroy_vm(kvm);
@@ -875,6 +941,10 @@ static long kvm_vm_ioctl(struct kvm *kvm, unsigned long ioctl, void *argp)
 	case KVM_IRQ_LINE_STATUS:
 	case KVM_SIGNAL_MSI:
 		return kvm_irqchip_vm_ioctl(kvm, (unsigned int)ioctl, argp);
+	case KVM_CREATE_GUEST_MEMFD:
+		return kvm_vm_ioctl_create_guest_memfd(kvm, argp);
+	case KVM_SET_MEMORY_ATTRIBUTES:
+		return kvm_vm_ioctl_set_memory_attributes(kvm, argp);
 	case KVM_GET_STATS_FD: {
 		long r;
 

@@ -35,8 +35,11 @@
 
 int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 {
-	/* Only the default VM type; SEV/TDX/protected types do not exist here. */
-	if (type != 0)
+	/*
+	 * The default VM type, and KVM_X86_SW_PROTECTED_VM (private memory
+	 * from guest_memfd, no hardware protection); SEV/TDX do not exist.
+	 */
+	if (type != KVM_X86_DEFAULT_VM && type != KVM_X86_SW_PROTECTED_VM)
 		return -EINVAL;
 	memset(&kvm->arch, 0, sizeof(kvm->arch));
 	/* All vCPUs share one offset: their TSCs start at 0 and stay in sync. */
@@ -1275,6 +1278,9 @@ static void translate_exit(struct kvm_vcpu *vcpu, enum x86_exit_reason reason)
 		vcpu->arch.pio_pending = true;
 		break;
 	case X86_EXIT_MMIO:
+		/* private memory without a guest_memfd behind it */
+		if (kvm_vcpu_take_memory_fault(vcpu))
+			break;
 		run->exit_reason = KVM_EXIT_MMIO;
 		kvm_vcpu_stat(vcpu)->mmio_exits++;
 		run->mmio.phys_addr = ex->mmio.gpa;

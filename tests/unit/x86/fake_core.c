@@ -66,3 +66,9 @@ void kvm_vcpu_kick(struct kvm_vcpu *vcpu)
 {
 	atomic_store(&vcpu->kick, true);
 }
+
+/* The fake memory has no private pages, so no access ever lacks them. */
+bool kvm_vcpu_take_memory_fault(struct kvm_vcpu *vcpu)
+{
+	return false;
+}
