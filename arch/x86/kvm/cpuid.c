@@ -61,15 +61,19 @@ static int cpuid_add(struct cpuid_array *a, uint32_t fn, uint32_t idx,
 
 /*
  * One supported leaf as the engine implements it, minus the bits that KVM
- * computes per vCPU and so never reports as supported (OSXSAVE, OSPKE).
+ * computes per vCPU and so never reports as supported (OSXSAVE, OSPKE),
+ * plus x2APIC, which the local APIC (lapic.c, not the engine) provides:
+ * KVM reports it whatever the host has, as it emulates x2APIC itself.
  */
 static bool supported_leaf(uint32_t fn, uint32_t idx, uint32_t r[4])
 {
 	memset(r, 0, 4 * sizeof(r[0]));
 	if (!x86_cpu_implemented_cpuid(fn, idx, r))
 		return false;
-	if (fn == 1)
+	if (fn == 1) {
 		r[CPUID_ECX] &= ~(1u << X86_FEATURE_OSXSAVE.bit);
+		r[CPUID_ECX] |= 1u << X86_FEATURE_X2APIC.bit;
+	}
 	if (fn == 7 && idx == 0)
 		r[CPUID_ECX] &= ~(1u << X86_FEATURE_OSPKE.bit);
 	return true;

@@ -140,7 +140,7 @@ bool x86_cpu_implemented_cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4])
 	case 1:
 		out[0] = 0x000306a9;
 		out[3] = 0x078bfbff;	/* FPU..SSE2 incl. APIC, MTRR, PAT, FXSR */
-		out[2] = (1u << 0) | (1u << 21) | (1u << 27) |
+		out[2] = (1u << 0) | (1u << 27) |
 			 (fake.xsave ? 1u << 26 : 0);
 		return true;
 	case 4:
