@@ -19,6 +19,7 @@
 
 #include "acpi.h"
 #include "boot64.h"
+#include "cmdline.h"
 #include "layout.h"
 #include "loader.h"
 #include "mptable.h"
@@ -30,9 +31,6 @@
 
 #define VMM_DEFAULT_MEM_MIB	256
 #define VMM_INITRD_NAME		"skvm-initrd.cpio"
-#define VMM_DEFAULT_CMDLINE \
-	"console=ttyS0 earlyprintk=serial,ttyS0,115200 reboot=k panic=-1 " \
-	"no_timer_check"
 
 #define COM1_BASE	0x3f8
 #define COM1_IRQ	4
@@ -169,16 +167,6 @@ static bool vmm__host_has_hw_virt(void)
 
 /* --- Default guest ------------------------------------------------------- */
 
-/* A -cloud- kernel first, then the highest version. */
-static int vmm__kernel_better(const char *a, const char *b)
-{
-	int ca = strstr(a, "-cloud-") != NULL, cb = strstr(b, "-cloud-") != NULL;
-
-	if (ca != cb)
-		return ca > cb;
-	return strverscmp(a, b) > 0;
-}
-
 static char *vmm__default_kernel(void)
 {
 	char *best = NULL;
@@ -188,7 +176,7 @@ static char *vmm__default_kernel(void)
 	if (glob("/boot/vmlinuz-*", 0, NULL, &g))
 		return NULL;
 	for (i = 0; i < g.gl_pathc; i++)
-		if (!best || vmm__kernel_better(g.gl_pathv[i], best))
+		if (!best || cmdline__kernel_better(g.gl_pathv[i], best))
 			best = g.gl_pathv[i];
 	best = best ? strdup(best) : NULL;
 	globfree(&g);
@@ -271,28 +259,6 @@ static int vmm__firmware(struct vmm *vmm)
 	return ret;
 }
 
-/*
- * The emulating /dev/kvm of a host without VMX/SVM answers the guest's
- * CPUID from the host for the bits KVM_GET_SUPPORTED_CPUID leaves out
- * (XSAVE among them), so clearing them in KVM_SET_CPUID2 is not enough:
- * "noxsave" tells Linux itself.
- */
-static char *vmm__cmdline(const struct vmm *vmm, const struct vmm_options *o)
-{
-	const char *extra = o->params ? o->params : "";
-	const char *xsave = vmm->cpuid_portable ? " noxsave" : "";
-	/* Without an irqchip there is no APIC, whatever CPUID says. */
-	const char *apic = vmm->irqchip ? "" : " nolapic noapic";
-	size_t len = strlen(VMM_DEFAULT_CMDLINE) + strlen(xsave) +
-		     strlen(apic) + strlen(extra) + 2;
-	char *s = malloc(len);
-
-	if (s)
-		snprintf(s, len, "%s%s%s%s%s", VMM_DEFAULT_CMDLINE, xsave,
-			 apic, *extra ? " " : "", extra);
-	return s;
-}
-
 static int vmm__load(struct vmm *vmm, const struct vmm_options *o,
 		     const char *kernel, const char *initrd)
 {
@@ -301,7 +267,8 @@ static int vmm__load(struct vmm *vmm, const struct vmm_options *o,
 	size_t ksize = 0;
 	void *kimg = vmm__read_file(kernel, &ksize);
 	void *iimg = NULL;
-	char *cmdline = vmm__cmdline(vmm, o);
+	char *cmdline = cmdline__build(vmm->cpuid_portable, vmm->irqchip,
+				       o->params);
 	int ret = -EIO;
 
 	if (!kimg || !cmdline)
