@@ -48,6 +48,8 @@ static int skvm_usage_error(const char *why)
 	return SKVM_EXIT_USAGE;
 }
 
+#define SKVM_VMM_NAME "skvm-vmm"
+
 /* --- Finding libskvm.so ---------------------------------------------------- */
 
 static bool skvm_lib_at(char *out, const char *dir, const char *rel)
@@ -173,10 +175,53 @@ static int skvm_cmd_exec(int argc, char **argv)
 	return err == ENOENT ? SKVM_EXIT_NOTFOUND : SKVM_EXIT_NOEXEC;
 }
 
+/*
+ * The VMM (tools/vmm): beside the launcher when installed (same bindir),
+ * or at tools/vmm/ below it in the build tree.
+ */
+static bool skvm_find_vmm(char *out)
+{
+	static const char *const rel[] = { "/" SKVM_VMM_NAME,
+					   "/tools/vmm/" SKVM_VMM_NAME };
+	char exe[PATH_MAX], path[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		if (snprintf(path, sizeof(path), "%s%s", exe, rel[i]) >=
+		    (int)sizeof(path))
+			continue;
+		if (access(path, X_OK) == 0 && realpath(path, out))
+			return true;
+	}
+	return false;
+}
+
+/* skvm run ARGS: the VMM, a plain KVM program, run with skvm's KVM. */
 static int skvm_cmd_run(int argc, char **argv)
 {
-	fprintf(stderr, "skvm run: not implemented yet\n");
-	return SKVM_EXIT_USAGE;
+	char vmm[PATH_MAX];
+	char **args = calloc((size_t)argc + 2, sizeof(*args));
+
+	if (!args)
+		return 1;
+	if (!skvm_find_vmm(vmm)) {
+		fprintf(stderr, "skvm: cannot find " SKVM_VMM_NAME "\n");
+		free(args);
+		return 1;
+	}
+	args[0] = "exec";
+	args[1] = vmm;
+	for (int i = 1; i < argc; i++)
+		args[i + 1] = argv[i];
+	args[argc + 1] = NULL;
+	return skvm_cmd_exec(argc + 1, args);
 }
 
 struct skvm_cap_name {
