@@ -12,6 +12,8 @@ packages=(
 	libcmocka-dev
 	# the KVM selftests, built at test time from the kernel source
 	linux-source-6.1 linux-libc-dev xz-utils rsync bc flex bison perl
+	# the default guest of `skvm run`
+	linux-image-cloud-amd64
 	# sanitizer and clang builds
 	clang libclang-rt-14-dev
 )
