@@ -516,6 +516,7 @@ void x86_dbg_data(struct x86_cpu *cpu, uint64_t la, unsigned int size,
 void x86_dbg_io(struct x86_cpu *cpu, uint16_t port, unsigned int size);
 void x86_dbg_after(struct x86_cpu *cpu, bool tf);
 bool x86_dbg_int3(struct x86_cpu *cpu);
+void x86_dbg_mov_dr(struct x86_cpu *cpu);
 
 /* --------------------------------------------------------------- alu.c */
 

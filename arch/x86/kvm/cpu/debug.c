@@ -16,6 +16,7 @@
 #define X86_DR6_BS	(1ull << 14)
 #define X86_DR6_FIXED	0xffff0ff0ull
 #define X86_DR7_GD	(1ull << 13)
+#define X86_DR6_BD	(1ull << 13)
 
 enum { X86_BP_EXEC, X86_BP_WRITE, X86_BP_IO, X86_BP_RW };
 
@@ -191,6 +192,26 @@ void x86_dbg_after(struct x86_cpu *cpu, bool tf)
 	cpu->ev.exc_nr = X86_DB;
 	cpu->ev.exc_has_error = false;
 	cpu->ev.exc_error = 0;
+}
+
+/*
+ * General detect (18.2.4): MOV to or from a debug register while DR7.GD
+ * is set is a #DB fault with DR6.BD.  GD is read from the DR7 in effect,
+ * so with the host's breakpoints (USE_HW_BP) it is the host's GD, and the
+ * fault stops the run for the host instead.
+ */
+void x86_dbg_mov_dr(struct x86_cpu *cpu)
+{
+	const uint64_t *dr;
+	uint64_t dr7;
+
+	x86_dbg_regs(cpu, &dr, &dr7);
+	if (!(dr7 & X86_DR7_GD))
+		return;
+	if (x86_dbg_host_bp(cpu))
+		x86_dbg_exit(cpu, X86_DB, X86_DR6_FIXED | X86_DR6_BD);
+	cpu->dr[6] = (cpu->dr[6] & ~0xfull) | X86_DR6_BD;
+	x86_raise(cpu, X86_DB, 0);
 }
 
 /* INT3 under USE_SW_BP: stop on it for the host instead of #BP. */

@@ -200,11 +200,7 @@ static void x86_i_mov_dr(struct x86_cpu *cpu, const struct x86_insn *in)
 			x86_ud(cpu);
 		n += 2;
 	}
-	/* general detect: #DB fault with DR6.BD (SDM Vol. 3, 18.2.4) */
-	if (cpu->dr[7] & (1ull << 13)) {
-		cpu->dr[6] = (cpu->dr[6] & ~0xfull) | (1ull << 13);
-		x86_raise(cpu, X86_DB, 0);
-	}
+	x86_dbg_mov_dr(cpu);		/* general detect */
 	cpu->priv->brk = true;		/* breakpoints are seen per block */
 	if (!to_dr) {
 		cpu->gpr[g->reg] = cpu->dr[n] & m;
