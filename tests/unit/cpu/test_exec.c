@@ -73,6 +73,22 @@ GUEST(long_rep_outs, ".code64\n"
       "rep outsb\n mov $0x2000, %edi\n mov $4, %ecx\n rep insw\n hlt\n"
       "msg: .ascii \"helloworld\"\n");
 
+/* the registers string I/O shows at its exits and completions */
+GUEST(long_outs_state, ".code64\n"
+      "mov $0x2000, %esi\n mov $3, %ecx\n mov $0xe9, %dx\n rep outsb\n"
+      "outsb\n hlt\n");
+
+GUEST(long_ins_state, ".code64\n"
+      "mov $0x2ffc, %edi\n mov $5, %ecx\n mov $0x80, %dx\n rep insw\n"
+      "hlt\n");
+
+GUEST(long_ins_df, ".code64\n"
+      "mov $0x2003, %edi\n mov $5, %ecx\n mov $0x80, %dx\n std\n rep insb\n"
+      "cld\n hlt\n");
+
+GUEST(long_rmw_complete, ".code64\n"
+      "addl $5, 0x300020\n hlt\n");
+
 GUEST(long_rep_ins_rcx, ".code64\n"
       "mov $0x2000, %edi\n mov $4, %ecx\n mov $0x80, %dx\n rep insb\n hlt\n");
 
@@ -314,7 +330,11 @@ static void check_rep_outs(struct th *t)
 {
 	assert_int_equal(t->n_out, 10);
 	assert_memory_equal(t->out, "helloworld", 10);
-	assert_int_equal(t->n_io, 2);		/* one batch each */
+	/*
+	 * KVM's emulator exits once per OUTS element (count 1) and reads
+	 * ahead for INS: 10 exits for the OUTS, one batch of 4 for the INS.
+	 */
+	assert_int_equal(t->n_io, 11);
 	assert_int_equal(t->ram[0x2000], 0x78);
 	assert_int_equal(t->ram[0x2001], 0x56);
 	assert_int_equal(t->ram[0x2002], 0x34);
@@ -339,6 +359,130 @@ static void check_rep_ins_rcx(struct th *t)
 {
 	assert_int_equal(t->ram[0x2000], 0xaa);
 	assert_int_equal(t->ram[0x2001], 0);
+}
+
+#define TH_RF	0x10000ull
+
+/*
+ * REP OUTS as KVM shows it: one element per exit, the exit already shows
+ * RSI and RCX stepped, RIP on the instruction and RF set, also after the
+ * last element; the next run retires it (RF clear).  Plain OUTS exits
+ * with RIP past it.
+ */
+static void prep_outs_state(struct th *t)
+{
+	uint64_t insn = 0;
+	int i;
+
+	t->ram[0x2000] = 'a';
+	t->ram[0x2001] = 'b';
+	t->ram[0x2002] = 'c';
+	t->ram[0x2003] = 'd';
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(x86_cpu_run(&t->cpu), X86_EXIT_IO);
+		if (!i)
+			insn = t->cpu.rip;
+		assert_int_equal(t->cpu.exit.io.count, 1);
+		assert_false(t->cpu.exit.io.in);
+		assert_int_equal(t->pio[0], 'a' + i);
+		assert_int_equal(t->cpu.gpr[X86_RCX], 2 - i);
+		assert_int_equal(t->cpu.gpr[X86_RSI], 0x2001 + i);
+		assert_int_equal(t->cpu.rip, insn);
+		assert_true(t->cpu.rflags & TH_RF);
+		x86_cpu_complete_io(&t->cpu);	/* nothing to finish */
+		assert_int_equal(t->cpu.rip, insn);
+	}
+	assert_int_equal(x86_cpu_run(&t->cpu), X86_EXIT_IO);
+	assert_int_equal(t->pio[0], 'd');
+	assert_int_equal(t->cpu.rip, insn + 3);	/* f3 6e, then 6e */
+	assert_int_equal(t->cpu.gpr[X86_RSI], 0x2004);
+	assert_false(t->cpu.rflags & TH_RF);
+	x86_cpu_complete_io(&t->cpu);
+	assert_int_equal(t->cpu.rip, insn + 3);
+}
+
+/*
+ * REP INSW at 0x2ffc, RCX 5: KVM reads ahead min(bytes left in RDI's
+ * page = 4, 1024 / 2, 5) = 4 words, across the page.  The exit leaves
+ * the registers alone; the completion stores the data and steps them at
+ * once (RCX 1, RDI 0x3004, RIP on the instruction, RF set).
+ */
+static void prep_ins_state(struct th *t)
+{
+	uint64_t insn;
+
+	t->in_value = 0x44332211;
+	assert_int_equal(x86_cpu_run(&t->cpu), X86_EXIT_IO);
+	insn = t->cpu.rip;
+	assert_int_equal(t->cpu.exit.io.count, 4);
+	assert_int_equal(t->cpu.gpr[X86_RCX], 5);
+	assert_int_equal(t->cpu.gpr[X86_RDI], 0x2ffc);
+	assert_false(t->cpu.rflags & TH_RF);
+	memcpy(t->pio, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	x86_cpu_complete_io(&t->cpu);
+	assert_int_equal(t->cpu.gpr[X86_RCX], 1);
+	assert_int_equal(t->cpu.gpr[X86_RDI], 0x3004);
+	assert_int_equal(t->cpu.rip, insn);
+	assert_true(t->cpu.rflags & TH_RF);
+	assert_memory_equal(t->ram + 0x2ffc, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+}
+
+static void check_ins_state(struct th *t)
+{
+	assert_int_equal(t->last_io_count, 1);
+	assert_false(t->cpu.rflags & TH_RF);
+}
+
+/*
+ * REP INSB with DF=1 at 0x2003: room is RDI's page offset, 3 bytes, so
+ * 3 elements, then 2 (KVM counts bytes, not elements below RDI).
+ */
+static void prep_ins_df(struct th *t)
+{
+	assert_int_equal(x86_cpu_run(&t->cpu), X86_EXIT_IO);
+	assert_int_equal(t->cpu.exit.io.count, 3);
+	memcpy(t->pio, "\x0a\x0b\x0c", 3);
+	x86_cpu_complete_io(&t->cpu);
+	assert_int_equal(t->cpu.gpr[X86_RDI], 0x2000);
+	assert_int_equal(t->cpu.gpr[X86_RCX], 2);
+	assert_int_equal(x86_cpu_run(&t->cpu), X86_EXIT_IO);
+	assert_int_equal(t->cpu.exit.io.count, 1);	/* offset 0: one */
+	t->pio[0] = 0x0d;
+	x86_cpu_complete_io(&t->cpu);
+	assert_int_equal(x86_cpu_run(&t->cpu), X86_EXIT_IO);
+	assert_int_equal(t->cpu.exit.io.count, 1);	/* 0xfff < RCX 1 */
+	t->pio[0] = 0x0e;
+	x86_cpu_complete_io(&t->cpu);
+}
+
+static void check_ins_df(struct th *t)
+{
+	assert_memory_equal(t->ram + 0x2001, "\x0c\x0b\x0a", 3);
+	assert_int_equal(t->ram[0x2000], 0x0d);
+	assert_int_equal(t->ram[0x1fff], 0x0e);
+}
+
+/*
+ * An MMIO read-modify-write: completing the read runs the instruction on
+ * to its write, whose exit is held and returned by the next run without
+ * executing anything; completing the write retires the instruction.
+ */
+static void prep_rmw_complete(struct th *t)
+{
+	uint8_t d[8] = { 10 };
+	uint64_t insn;
+
+	assert_int_equal(x86_cpu_run(&t->cpu), X86_EXIT_MMIO);
+	insn = t->cpu.rip;
+	assert_false(t->cpu.exit.mmio.write);
+	x86_cpu_complete_mmio(&t->cpu, d);
+	assert_true(t->cpu.exit.mmio.write);
+	assert_int_equal(t->cpu.exit.mmio.data[0], 15);
+	assert_int_equal(x86_cpu_run(&t->cpu), X86_EXIT_MMIO);
+	assert_true(t->cpu.exit.mmio.write);
+	assert_int_equal(t->cpu.rip, insn);
+	x86_cpu_complete_mmio(&t->cpu, d);
+	assert_int_equal(t->cpu.rip, insn + 8);	/* 83 04 25 disp32 imm8 */
 }
 
 static void check_pf(struct th *t)
@@ -468,6 +612,20 @@ static const struct row rows[] = {
 	{ "long_rep_movs_overlap", th_long64, long_movs_overlap_start,
 	  long_movs_overlap_end, X86_EXIT_HLT, { { R(CX), 0 }, END },
 	  prep_movs_overlap, check_movs_overlap },
+	{ "long_outs_exit_state", th_long64, long_outs_state_start,
+	  long_outs_state_end, X86_EXIT_HLT,
+	  { { R(CX), 0 }, { R(SI), 0x2004 }, END }, prep_outs_state },
+	{ "long_ins_complete_at_once", th_long64, long_ins_state_start,
+	  long_ins_state_end, X86_EXIT_HLT,
+	  { { R(CX), 0 }, { R(DI), 0x3006 }, END }, prep_ins_state,
+	  check_ins_state },
+	{ "long_ins_df_read_ahead", th_long64, long_ins_df_start,
+	  long_ins_df_end, X86_EXIT_HLT,
+	  { { R(CX), 0 }, { R(DI), 0x1ffe }, END }, prep_ins_df,
+	  check_ins_df },
+	{ "long_mmio_rmw_complete_at_once", th_long64,
+	  long_rmw_complete_start, long_rmw_complete_end, X86_EXIT_HLT,
+	  { END }, prep_rmw_complete },
 	{ "long_rep_ins_rcx_lowered", th_long64, long_rep_ins_rcx_start,
 	  long_rep_ins_rcx_end, X86_EXIT_HLT,
 	  { { R(CX), 0 }, { R(DI), 0x2001 }, END }, prep_rep_ins_rcx,

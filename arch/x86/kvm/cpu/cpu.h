@@ -256,6 +256,15 @@ void x86_cpu_state_changed(struct x86_cpu *cpu);
  * calls x86_cpu_complete_io()/x86_cpu_complete_mmio() before the next run.
  */
 enum x86_exit_reason x86_cpu_run(struct x86_cpu *cpu);
+
+/*
+ * Completions finish the instruction at once (as KVM does before it looks
+ * at immediate_exit): on return the registers show it retired, or stepped
+ * for a REP string I/O batch.  An exit the instruction reaches meanwhile
+ * (the next MMIO fragment, a debug exit) is held: the next x86_cpu_run()
+ * returns it at once without running anything.  An exception it raises is
+ * pending (cpu->ev) and delivered by the next run.
+ */
 void x86_cpu_complete_io(struct x86_cpu *cpu);
 void x86_cpu_complete_mmio(struct x86_cpu *cpu, const uint8_t data[8]);
 

@@ -245,6 +245,7 @@ struct x86_cpu_priv {
 	/* current instruction */
 	uint64_t next_rip;
 	bool brk;		/* leave the block after this instruction */
+	bool keep_rf;		/* it left RF set on purpose (REP string I/O) */
 
 	/* debug.c: dbg_mode and dbg_data are recomputed at block boundaries */
 	bool dbg_mode;		/* one instruction at a time, with checks */
@@ -281,6 +282,10 @@ struct x86_cpu_priv {
 	int io_state;
 	uint64_t io_rip;
 	uint32_t io_count;
+
+	/* an exit reached while finishing an instruction at completion */
+	bool held_exit;
+	uint64_t held_rip;
 };
 
 static inline struct x86_cpu_priv *x86_priv(struct x86_cpu *cpu)

@@ -139,34 +139,6 @@ X86_NORETURN void x86_unimplemented(struct x86_cpu *cpu,
 	x86_exit(cpu, X86_EXIT_INTERNAL);
 }
 
-/* ------------------------------------------------------- completions */
-
-void x86_cpu_complete_io(struct x86_cpu *cpu)
-{
-	struct x86_cpu_priv *p = cpu->priv;
-
-	if (p->io_state == 1)
-		p->io_state = 2;
-}
-
-void x86_cpu_complete_mmio(struct x86_cpu *cpu, const uint8_t data[8])
-{
-	struct x86_cpu_priv *p = cpu->priv;
-	struct x86_mmio_frag *f;
-
-	if (!p->mmio_wait || p->mmio_n >= X86_MMIO_LOG)
-		return;
-	p->mmio_wait = false;
-	f = &p->mmio[p->mmio_n++];
-	f->gpa = cpu->exit.mmio.gpa;
-	f->len = cpu->exit.mmio.len;
-	f->write = cpu->exit.mmio.write;
-	if (f->write)
-		memcpy(f->data, cpu->exit.mmio.data, 8);
-	else
-		memcpy(f->data, data, 8);
-}
-
 /* ------------------------------------------------------------- blocks */
 
 /* Checks made between blocks, never per instruction. */
@@ -300,12 +272,13 @@ static void x86_exec_debug(struct x86_cpu *cpu)
 		x86_dbg_insn_bp(cpu);
 	p->delivered = false;
 	p->dbg_hits = 0;
+	p->keep_rf = false;
 	b = x86_block_get(cpu, &cached);
 	in = &b->insn[0];
 	x86_fetch_limit(cpu, in);
 	x86_exec_insn(cpu, in);
 	x86_mmio_retire(cpu);
-	if (in->mnem != ZYDIS_MNEMONIC_IRET &&
+	if (!p->keep_rf && in->mnem != ZYDIS_MNEMONIC_IRET &&
 	    in->mnem != ZYDIS_MNEMONIC_IRETD &&
 	    in->mnem != ZYDIS_MNEMONIC_IRETQ)
 		cpu->rflags &= ~X86_RF;
@@ -424,10 +397,89 @@ static void x86_run_loop(struct x86_cpu *cpu)
 	}
 }
 
+/* ------------------------------------------------------- completions */
+
+/*
+ * Finish the instruction an IO or MMIO exit left, now that its data is
+ * there: KVM completes the pending access before KVM_RUN looks at
+ * immediate_exit, so the registers read after the completion show the
+ * instruction retired (or, for a REP string I/O batch, stepped).  Exactly
+ * that instruction runs; no event is taken.  An exit it reaches (the next
+ * MMIO fragment, a debug exit) is held and returned by the next
+ * x86_cpu_run() without executing anything; an exception it raises is
+ * pending, delivered by the next run.
+ */
+static void x86_finish_insn(struct x86_cpu *cpu)
+{
+	struct x86_cpu_priv *p = cpu->priv;
+	uint8_t shadow = cpu->ev.int_shadow;
+
+	cpu->exit.reason = X86_EXIT_NONE;
+	p->mmio_pos = 0;
+	p->held_exit = false;
+	if (setjmp(p->jb)) {
+		p->mmio_pos = 0;
+		p->delivering = -1;
+		p->in_run = false;
+		if (cpu->exit.reason != X86_EXIT_NONE) {
+			p->held_exit = true;
+			p->held_rip = cpu->rip;
+		}
+		return;
+	}
+	p->in_run = true;
+	x86_dbg_update(cpu);
+	if (p->dbg_mode)
+		x86_exec_debug(cpu);
+	else
+		x86_exec_one(cpu);
+	p->in_run = false;
+	if (shadow)
+		cpu->ev.int_shadow = 0;	/* it covered this instruction */
+}
+
+void x86_cpu_complete_io(struct x86_cpu *cpu)
+{
+	struct x86_cpu_priv *p = cpu->priv;
+
+	if (p->io_state != 1 || p->io_rip != cpu->rip)
+		return;
+	p->io_state = 2;
+	x86_finish_insn(cpu);
+}
+
+void x86_cpu_complete_mmio(struct x86_cpu *cpu, const uint8_t data[8])
+{
+	struct x86_cpu_priv *p = cpu->priv;
+	struct x86_mmio_frag *f;
+
+	if (!p->mmio_wait || p->mmio_n >= X86_MMIO_LOG)
+		return;
+	p->mmio_wait = false;
+	if (p->mmio_rip != cpu->rip) {
+		p->mmio_n = 0;
+		return;
+	}
+	f = &p->mmio[p->mmio_n++];
+	f->gpa = cpu->exit.mmio.gpa;
+	f->len = cpu->exit.mmio.len;
+	f->write = cpu->exit.mmio.write;
+	if (f->write)
+		memcpy(f->data, cpu->exit.mmio.data, 8);
+	else
+		memcpy(f->data, data, 8);
+	x86_finish_insn(cpu);
+}
+
 enum x86_exit_reason x86_cpu_run(struct x86_cpu *cpu)
 {
 	struct x86_cpu_priv *p = cpu->priv;
 
+	if (p->held_exit) {
+		p->held_exit = false;
+		if (p->held_rip == cpu->rip)
+			return cpu->exit.reason;
+	}
 	cpu->exit.reason = X86_EXIT_NONE;
 	p->mmio_pos = 0;
 	if (p->mmio_n && p->mmio_rip != cpu->rip)

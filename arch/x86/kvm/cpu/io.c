@@ -4,9 +4,9 @@
  *
  * Port I/O leaves the instruction with an I/O exit: OUT data is in
  * ops->pio_buf before the exit, IN data is there after the host completes
- * it; the instruction then runs again and finishes.  String I/O moves up
- * to a page of elements per exit (KVM's "count"), never across a page of
- * guest memory, and only forward and to RAM; otherwise one at a time.
+ * it; the instruction then runs again and finishes (x86_cpu_complete_io
+ * does that at once).  String I/O batches exactly as KVM's emulator does:
+ * see the comment above x86_ins().
  */
 #include "cpu_priv.h"
 
@@ -41,20 +41,22 @@ static void x86_io_check(struct x86_cpu *cpu, uint16_t port, unsigned int sz)
 		x86_dbg_io(cpu, port, sz);
 }
 
-/* True when the completed data for this instruction is waiting. */
+/*
+ * True when the completed data for this instruction is waiting.  It stays
+ * until the instruction retires (x86_mmio_retire), so that a store of IN
+ * data that needs an MMIO exit finds it again when the instruction reruns.
+ */
 static bool x86_io_done(struct x86_cpu *cpu)
 {
 	struct x86_cpu_priv *p = cpu->priv;
 
-	if (p->io_state == 2 && p->io_rip == cpu->rip) {
-		p->io_state = 0;
-		return true;
-	}
-	return false;
+	return p->io_state == 2 && p->io_rip == cpu->rip;
 }
 
+/* complete: the instruction runs again once the host has done the I/O */
 X86_NORETURN static void x86_io_exit(struct x86_cpu *cpu, uint16_t port,
-				     unsigned int sz, bool in, uint32_t count)
+				     unsigned int sz, bool in, uint32_t count,
+				     bool complete)
 {
 	struct x86_cpu_priv *p = cpu->priv;
 
@@ -62,7 +64,7 @@ X86_NORETURN static void x86_io_exit(struct x86_cpu *cpu, uint16_t port,
 	cpu->exit.io.size = (uint8_t)sz;
 	cpu->exit.io.in = in;
 	cpu->exit.io.count = count;
-	p->io_state = 1;
+	p->io_state = complete ? 1 : 0;
 	p->io_rip = cpu->rip;
 	p->io_count = count;
 	x86_exit(cpu, X86_EXIT_IO);
@@ -84,9 +86,10 @@ static void x86_i_in(struct x86_cpu *cpu, const struct x86_insn *in)
 
 	x86_io_check(cpu, port, sz);
 	if (!x86_io_done(cpu))
-		x86_io_exit(cpu, port, sz, true, 1);
+		x86_io_exit(cpu, port, sz, true, 1, true);
 	memcpy(&v, cpu->ops->pio_buf, sz);
 	x86_gpr_set(cpu, X86_RAX, sz, v);
+	cpu->priv->io_state = 0;
 }
 
 static void x86_i_out(struct x86_cpu *cpu, const struct x86_insn *in)
@@ -96,114 +99,154 @@ static void x86_i_out(struct x86_cpu *cpu, const struct x86_insn *in)
 	uint32_t v = (uint32_t)cpu->gpr[X86_RAX];
 
 	x86_io_check(cpu, port, sz);
-	if (x86_io_done(cpu))
+	if (x86_io_done(cpu)) {
+		cpu->priv->io_state = 0;
 		return;
+	}
 	memcpy(cpu->ops->pio_buf, &v, sz);
-	x86_io_exit(cpu, port, sz, false, 1);
-}
-
-/* Elements of one batch: the rest of the page, forward, RAM only. */
-static uint32_t x86_ios_count(struct x86_cpu *cpu, const struct x86_insn *in,
-			      int seg, uint64_t off, unsigned int sz,
-			      bool write)
-{
-	uint64_t c = cpu->gpr[X86_RCX] & x86_mask(in->adsz), la, room;
-
-	if (!(in->flags & X86_I_REP))
-		return 1;
-	if (c <= 1 || (cpu->rflags & X86_DF) || x86_ac_enabled(cpu) ||
-	    cpu->priv->dbg_data)
-		return 1;
-	la = x86_seg_la(cpu, seg, off, sz, write ? X86_ACC_W : X86_ACC_R);
-	room = (X86_PAGE_SIZE - (la & 0xfff)) / sz;
-	if (room < c)
-		c = room;
-	if (c <= 1 || !x86_host_ptr(cpu, seg, off, (unsigned int)(c * sz),
-				    write ? X86_ACC_W : X86_ACC_R))
-		return 1;
-	return (uint32_t)c;
+	x86_io_exit(cpu, port, sz, false, 1, true);
 }
 
 /*
- * Elements the completed batch moves: the host may have lowered RCX
- * during the exit (KVM_SET_REGS), and a batch never runs past it.
+ * String I/O follows KVM, which runs INS and OUTS through its instruction
+ * emulator (Linux arch/x86/kvm/emulate.c, em_in/em_out, pio_in_emulated,
+ * x86_emulate_insn's REP handling), not the SDM's one element per
+ * iteration:
+ *
+ * - A REP form with (R|E)CX = 0 (masked to the address size) retires
+ *   without I/O and clears RF; the I/O permission check comes first.
+ * - OUTS exits once per element: the element is read (faults come before
+ *   the exit), RSI steps, and the exit already shows the retired state:
+ *   without REP, RIP is past the instruction; with REP, RCX is one lower,
+ *   RIP stays on the instruction and RF is set (also when RCX reached 0:
+ *   the next run retires it).  Nothing is left to complete.
+ * - INS reads ahead: the exit asks for n = min(room, 1024 / size, count)
+ *   elements (at least 1), where room is the number of bytes from RDI to
+ *   the end of its page (to the start of the page with DF=1) -- bytes,
+ *   not elements, and from the whole RDI -- and count is the masked RCX
+ *   with REP, else 1.  Registers are untouched until completion, which
+ *   recomputes n from the registers it finds (the host may have changed
+ *   RCX) and stores the data: forward with REP as one write of n * size
+ *   bytes (it may cross into the next page), otherwise one element at a
+ *   time.  With REP, RCX drops by n, RF is set and RIP stays on the
+ *   instruction, which runs again (and retires once RCX is 0).  A fault
+ *   while storing drops the data, as KVM does.
  */
-static uint32_t x86_ios_done_count(struct x86_cpu *cpu,
-				   const struct x86_insn *in)
-{
-	uint64_t c = cpu->gpr[X86_RCX] & x86_mask(in->adsz);
-	uint32_t n = cpu->priv->io_count;
+#define X86_PIO_READ_AHEAD	1024u
 
-	if ((in->flags & X86_I_REP) && c < n)
-		n = (uint32_t)c;
-	return n;
+static bool x86_ios_rep_over(struct x86_cpu *cpu, const struct x86_insn *in)
+{
+	if (!(in->flags & X86_I_REP) ||
+	    (cpu->gpr[X86_RCX] & x86_mask(in->adsz)))
+		return false;
+	cpu->rflags &= ~X86_RF;
+	return true;
 }
 
-static void x86_ios_commit(struct x86_cpu *cpu, const struct x86_insn *in,
-			   int reg, uint32_t n, unsigned int sz)
+/* Elements of one INS exit, from the current registers. */
+static uint32_t x86_ins_count(struct x86_cpu *cpu, const struct x86_insn *in,
+			      unsigned int sz)
 {
-	unsigned int as = in->adsz;
-	int64_t d = (cpu->rflags & X86_DF) ? -(int64_t)sz : (int64_t)sz;
-	uint64_t c;
+	uint32_t count = 1, room, n;
+	uint64_t off = cpu->gpr[X86_RDI] & 0xfff;
 
-	x86_gpr_set(cpu, reg, as, cpu->gpr[reg] + (uint64_t)(d * n));
-	if (!(in->flags & X86_I_REP))
-		return;
-	c = (cpu->gpr[X86_RCX] - n) & x86_mask(as);
-	x86_gpr_set(cpu, X86_RCX, as, c);
-	if (c) {
-		cpu->priv->next_rip = cpu->rip;	/* more to do */
-		cpu->priv->brk = true;
-	}
+	if (in->flags & X86_I_REP)
+		count = (uint32_t)(cpu->gpr[X86_RCX] & x86_mask(in->adsz));
+	room = (cpu->rflags & X86_DF) ? (uint32_t)off :
+	       X86_PAGE_SIZE - (uint32_t)off;
+	n = X86_PIO_READ_AHEAD / sz;
+	if (room < n)
+		n = room;
+	if (count < n)
+		n = count;
+	return n ? n : 1;
+}
+
+/* A REP string I/O instruction that runs again: RIP stays, RF set. */
+static void x86_ios_again(struct x86_cpu *cpu)
+{
+	struct x86_cpu_priv *p = cpu->priv;
+
+	cpu->rflags |= X86_RF;
+	p->next_rip = cpu->rip;
+	p->keep_rf = true;
+	p->brk = true;
 }
 
 static void x86_ins(struct x86_cpu *cpu, const struct x86_insn *in,
 		    unsigned int sz)
 {
 	uint16_t port = (uint16_t)cpu->gpr[X86_RDX];
-	uint64_t di = cpu->gpr[X86_RDI] & x86_mask(in->adsz);
-	uint32_t n;
+	unsigned int as = in->adsz;
+	bool rep = in->flags & X86_I_REP;
+	const uint8_t *data = cpu->ops->pio_buf;
+	uint64_t di;
+	uint32_t n, i;
 
-	if ((in->flags & X86_I_REP) && !(cpu->gpr[X86_RCX] & x86_mask(in->adsz))) {
-		x86_io_done(cpu);	/* RCX cleared during the exit */
-		return;
-	}
 	x86_io_check(cpu, port, sz);
-	if (!x86_io_done(cpu)) {
-		x86_align_check(cpu, x86_seg_la(cpu, X86_ES, di, sz, X86_ACC_W),
-				sz);
-		n = x86_ios_count(cpu, in, X86_ES, di, sz, true);
-		x86_check_write(cpu, X86_ES, di, sz);
-		x86_io_exit(cpu, port, sz, true, n);
+	if (x86_ios_rep_over(cpu, in))
+		return;
+	if (!x86_io_done(cpu))
+		x86_io_exit(cpu, port, sz, true, x86_ins_count(cpu, in, sz),
+			    true);
+	n = x86_ins_count(cpu, in, sz);
+	if (rep && !(cpu->rflags & X86_DF) && !x86_ac_enabled(cpu) &&
+	    !cpu->priv->dbg_data) {
+		di = cpu->gpr[X86_RDI] & x86_mask(as);
+		x86_write_lin_buf(cpu, x86_seg_la(cpu, X86_ES, di, n * sz,
+						  X86_ACC_W),
+				  data, n * sz, x86_data_pv(cpu), false);
+		x86_gpr_set(cpu, X86_RDI, as, cpu->gpr[X86_RDI] + n * sz);
+		x86_gpr_set(cpu, X86_RCX, as, cpu->gpr[X86_RCX] - n);
+	} else {
+		for (i = 0; i < n; i++, data += sz) {
+			uint32_t v = 0;
+			int64_t d = (cpu->rflags & X86_DF) ? -(int64_t)sz : sz;
+
+			memcpy(&v, data, sz);
+			di = cpu->gpr[X86_RDI] & x86_mask(as);
+			x86_write(cpu, X86_ES, di, v, sz);
+			x86_gpr_set(cpu, X86_RDI, as,
+				    cpu->gpr[X86_RDI] + (uint64_t)d);
+			if (rep)
+				x86_gpr_set(cpu, X86_RCX, as,
+					    cpu->gpr[X86_RCX] - 1);
+		}
 	}
-	n = x86_ios_done_count(cpu, in);
-	x86_write_lin_buf(cpu, x86_seg_la(cpu, X86_ES, di, n * sz, X86_ACC_W),
-			  cpu->ops->pio_buf, n * sz, x86_data_pv(cpu), false);
-	x86_ios_commit(cpu, in, X86_RDI, n, sz);
+	cpu->priv->io_state = 0;
+	if (rep)
+		x86_ios_again(cpu);
+	else
+		cpu->rflags &= ~X86_RF;
 }
 
 static void x86_outs(struct x86_cpu *cpu, const struct x86_insn *in,
 		     unsigned int sz)
 {
+	struct x86_cpu_priv *p = cpu->priv;
 	uint16_t port = (uint16_t)cpu->gpr[X86_RDX];
-	uint64_t si = cpu->gpr[X86_RSI] & x86_mask(in->adsz);
-	uint32_t n;
+	unsigned int as = in->adsz;
+	int64_t d = (cpu->rflags & X86_DF) ? -(int64_t)sz : sz;
+	uint32_t v;
 
-	if ((in->flags & X86_I_REP) && !(cpu->gpr[X86_RCX] & x86_mask(in->adsz))) {
-		x86_io_done(cpu);	/* RCX cleared during the exit */
-		return;
-	}
 	x86_io_check(cpu, port, sz);
-	if (x86_io_done(cpu)) {
-		x86_ios_commit(cpu, in, X86_RSI, x86_ios_done_count(cpu, in), sz);
+	if (x86_ios_rep_over(cpu, in))
 		return;
+	v = (uint32_t)x86_read(cpu, in->seg,
+			       cpu->gpr[X86_RSI] & x86_mask(as), sz);
+	memcpy(cpu->ops->pio_buf, &v, sz);
+	x86_gpr_set(cpu, X86_RSI, as, cpu->gpr[X86_RSI] + (uint64_t)d);
+	if (in->flags & X86_I_REP) {
+		x86_gpr_set(cpu, X86_RCX, as, cpu->gpr[X86_RCX] - 1);
+		cpu->rflags |= X86_RF;
+	} else {
+		cpu->rflags &= ~X86_RF;
+		cpu->rip = p->next_rip;
 	}
-	x86_align_check(cpu, x86_seg_la(cpu, in->seg, si, sz, X86_ACC_R), sz);
-	n = x86_ios_count(cpu, in, in->seg, si, sz, false);
-	x86_read_lin_buf(cpu, x86_seg_la(cpu, in->seg, si, n * sz, X86_ACC_R),
-			 cpu->ops->pio_buf, n * sz, x86_data_pv(cpu), false);
+	/* the instruction has retired (or stepped): nothing to complete */
 	x86_mmio_retire(cpu);
-	x86_io_exit(cpu, port, sz, false, n);
+	cpu->ev.int_shadow = 0;
+	x86_io_exit(cpu, port, sz, false, 1, false);
 }
 
 #define X86_IOS(name, fn, size)						\

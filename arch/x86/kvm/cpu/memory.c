@@ -50,10 +50,12 @@ static inline void x86_st(uint8_t *p, uint64_t v, unsigned int size)
 
 /* ---------------------------------------------------------------- MMIO */
 
+/* The instruction retired or faulted: forget its MMIO log and I/O data. */
 void x86_mmio_retire(struct x86_cpu *cpu)
 {
 	cpu->priv->mmio_n = 0;
 	cpu->priv->mmio_pos = 0;
+	cpu->priv->io_state = 0;
 }
 
 static void x86_mmio_frag(struct x86_cpu *cpu, uint64_t gpa, uint8_t *buf,
