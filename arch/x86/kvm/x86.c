@@ -27,9 +27,15 @@
 
 #define KVM_NR_INTERRUPTS 256
 #define NMI_VECTOR 2
+#define DB_VECTOR 1
 #define BP_VECTOR 3
 #define OF_VECTOR 4
 #define XSAVE_HDR_OFFSET 512
+#define KVM_GUESTDBG_VALID_MASK						\
+	(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP |		\
+	 KVM_GUESTDBG_USE_HW_BP | KVM_GUESTDBG_USE_SW_BP |		\
+	 KVM_GUESTDBG_INJECT_BP | KVM_GUESTDBG_INJECT_DB |		\
+	 KVM_GUESTDBG_BLOCKIRQ)
 
 /* --- VM ---------------------------------------------------------------- */
 
@@ -79,7 +85,10 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_GET_MSR_FEATURES:
 	case KVM_CAP_SREGS2:
 	case KVM_CAP_MMU_SHADOW_CACHE_CONTROL:
+	case KVM_CAP_SET_GUEST_DEBUG:
 		return 1;
+	case KVM_CAP_SET_GUEST_DEBUG2:
+		return KVM_GUESTDBG_VALID_MASK;
 	/* The in-kernel irqchip and PIT (platform.c, docs/platform.md). */
 	case KVM_CAP_IRQCHIP:
 	case KVM_CAP_IRQ_INJECT_STATUS:
@@ -247,6 +256,14 @@ static bool exception_queued(const struct x86_cpu *cpu)
 	return cpu->ev.exc_pending || cpu->ev.exc_injected;
 }
 
+/* KVM_GUESTDBG_BLOCKIRQ: no interrupt, NMI or SMI is injected. */
+static bool guest_debug_blocks_irqs(const struct x86_cpu *cpu)
+{
+	uint32_t f = cpu->guest_debug.flags;
+
+	return (f & KVM_GUESTDBG_ENABLE) && (f & KVM_GUESTDBG_BLOCKIRQ);
+}
+
 /*
  * KVM's kvm_vcpu_ready_for_interrupt_injection(): IF set, no interrupt
  * shadow, and nothing half-delivered that user space would clobber.
@@ -314,7 +331,7 @@ static int x86_op_pending_irq(struct x86_cpu *cpu, bool ack)
 	struct kvm_vcpu *vcpu = cpu_vcpu(cpu);
 	int v;
 
-	if (!lapic_in_kernel(vcpu))
+	if (!lapic_in_kernel(vcpu) || guest_debug_blocks_irqs(cpu))
 		return -1;
 	v = kvm_platform_pending_irq(vcpu, ack);
 	if (ack && v >= 0)
@@ -1017,6 +1034,44 @@ static void vcpu_translate(struct kvm_vcpu *vcpu, struct kvm_translation *tr)
  * The get/set pairs share one shape: copy in (set), act, copy out (get).
  * Buffers live on the heap because struct kvm_xsave is 4 KiB.
  */
+/*
+ * KVM_SET_GUEST_DEBUG (api.rst 4.87).  The engine applies the controls
+ * (cpu.h, struct x86_guest_debug, same bit values) at the next instruction
+ * boundary: single step, INT3 and the host's DR0-3/DR7 end the run with
+ * KVM_EXIT_DEBUG.  INJECT_DB/INJECT_BP queue the exception, -EBUSY when
+ * one is already queued; BLOCKIRQ holds interrupts and NMIs back (here,
+ * in x86_op_pending_irq and vcpu_run).  Without ENABLE every control is
+ * dropped.  As with KVM on x86, unknown control bits are not an error
+ * (KVM_CAP_SET_GUEST_DEBUG2 tells which bits mean something).
+ */
+static int set_guest_debug(struct kvm_vcpu *vcpu, struct kvm_guest_debug *dbg)
+{
+	struct x86_cpu *cpu = vcpu_cpu(vcpu);
+	uint32_t control = dbg->control;
+	int i;
+
+	if (control & (KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP)) {
+		if (exception_queued(cpu))
+			return -EBUSY;
+		cpu->ev.exc_pending = true;
+		cpu->ev.exc_nr = control & KVM_GUESTDBG_INJECT_DB ? DB_VECTOR :
+								    BP_VECTOR;
+		cpu->ev.exc_has_error = false;
+		cpu->ev.exc_error = 0;
+	}
+	if (!(control & KVM_GUESTDBG_ENABLE))
+		control = 0;
+	cpu->guest_debug.flags = control;
+	memset(cpu->guest_debug.dr, 0, sizeof(cpu->guest_debug.dr));
+	cpu->guest_debug.dr7 = 0;
+	if (control & KVM_GUESTDBG_USE_HW_BP) {
+		for (i = 0; i < 4; i++)
+			cpu->guest_debug.dr[i] = dbg->arch.debugreg[i];
+		cpu->guest_debug.dr7 = dbg->arch.debugreg[7];
+	}
+	return 0;
+}
+
 union vcpu_ioctl_buf {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
@@ -1030,6 +1085,7 @@ union vcpu_ioctl_buf {
 	struct kvm_interrupt irq;
 	struct kvm_translation tr;
 	struct kvm_enable_cap cap;
+	struct kvm_guest_debug dbgctl;
 };
 
 static size_t vcpu_ioctl_in_size(unsigned int ioctl)
@@ -1047,6 +1103,7 @@ static size_t vcpu_ioctl_in_size(unsigned int ioctl)
 	case KVM_INTERRUPT:		return sizeof(struct kvm_interrupt);
 	case KVM_TRANSLATE:		return sizeof(struct kvm_translation);
 	case KVM_ENABLE_CAP:		return sizeof(struct kvm_enable_cap);
+	case KVM_SET_GUEST_DEBUG:	return sizeof(struct kvm_guest_debug);
 	default:			return 0;
 	}
 }
@@ -1118,6 +1175,8 @@ static long vcpu_ioctl_set(struct kvm_vcpu *vcpu, unsigned int ioctl,
 		return vcpu_interrupt(vcpu, &u->irq);
 	case KVM_ENABLE_CAP:
 		return kvm_arch_vcpu_enable_cap(vcpu, &u->cap);
+	case KVM_SET_GUEST_DEBUG:
+		return set_guest_debug(vcpu, &u->dbgctl);
 	case KVM_TRANSLATE:
 		vcpu_translate(vcpu, &u->tr);
 		return copy_to_user(argp, &u->tr, sizeof(u->tr)) ? -EFAULT : 0;
@@ -1297,6 +1356,14 @@ static void translate_exit(struct kvm_vcpu *vcpu, enum x86_exit_reason reason)
 	case X86_EXIT_SHUTDOWN:
 		run->exit_reason = KVM_EXIT_SHUTDOWN;
 		break;
+	case X86_EXIT_DEBUG:
+		run->exit_reason = KVM_EXIT_DEBUG;
+		memset(&run->debug, 0, sizeof(run->debug));
+		run->debug.arch.exception = ex->debug.exception;
+		run->debug.arch.pc = ex->debug.pc;
+		run->debug.arch.dr6 = ex->debug.dr6;
+		run->debug.arch.dr7 = ex->debug.dr7;
+		break;
 	default:
 		exit_internal_error(vcpu);
 		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION)
@@ -1398,6 +1465,7 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 {
 	struct x86_cpu *cpu = vcpu_cpu(vcpu);
 	enum x86_exit_reason reason;
+	bool nmi_held;
 
 	for (;;) {
 		if (take_signal(vcpu))
@@ -1422,9 +1490,14 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 		}
 		vcpu->arch.ran = true;
 
+		nmi_held = guest_debug_blocks_irqs(cpu) && cpu->ev.nmi_pending;
+		if (nmi_held)
+			cpu->ev.nmi_pending = false;
 		rcu_read_lock();
 		reason = x86_cpu_run(cpu);
 		rcu_read_unlock();
+		if (nmi_held)
+			cpu->ev.nmi_pending = true;
 		kvm_vcpu_stat(vcpu)->exits++;
 
 		switch (reason) {

@@ -24,6 +24,7 @@ struct fake_engine {
 	uint8_t out_byte;
 	/* Set by the fake */
 	int runs, complete_io, complete_mmio, state_changed, kicks_seen;
+	bool nmi_seen;		/* ev.nmi_pending at the last run */
 	uint8_t mmio_data[8];
 	uint8_t pio_in_byte;	/* PIO page byte 0 at complete_io */
 	/* Engine features: XSAVE (CPUID.1:ECX.26) and AVX in XCR0. */

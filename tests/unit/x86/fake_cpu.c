@@ -85,6 +85,7 @@ void x86_cpu_state_changed(struct x86_cpu *cpu)
 enum x86_exit_reason x86_cpu_run(struct x86_cpu *cpu)
 {
 	fake.runs++;
+	fake.nmi_seen = cpu->ev.nmi_pending;
 	if (cpu->ops->kicked(cpu)) {
 		fake.kicks_seen++;
 		cpu->exit.reason = X86_EXIT_KICK;

@@ -44,6 +44,26 @@ static void *val_64(struct backend *b, void *buf)
 	return (void *)64UL;
 }
 
+static void *dbg_unknown_bit(struct backend *b, void *buf)
+{
+	struct kvm_guest_debug *d = buf;
+
+	memset(d, 0, sizeof(*d));
+	d->control = KVM_GUESTDBG_ENABLE | 0x8000;
+	return d;
+}
+
+static void *dbg_inject_twice(struct backend *b, void *buf)
+{
+	struct kvm_guest_debug *d = buf;
+
+	memset(d, 0, sizeof(*d));
+	d->control = KVM_GUESTDBG_INJECT_DB;
+	b->ioctl(b, VCPU, KVM_SET_GUEST_DEBUG, d);
+	d->control = KVM_GUESTDBG_INJECT_BP;
+	return d;
+}
+
 static void *sregs2_bad_flags(struct backend *b, void *buf)
 {
 	struct kvm_sregs2 *s = buf;
@@ -259,6 +279,9 @@ static const struct row rows[] = {
 	{ "GET_CPUID2 empty table", VCPU, KVM_GET_CPUID2, cpuid_nent0, 0 },
 	{ "XCRS flags", VCPU, KVM_SET_XCRS, xcrs_flags, -EINVAL },
 	{ "XCR0 without x87", VCPU, KVM_SET_XCRS, xcrs_no_x87, -EINVAL },
+	{ "GUEST_DEBUG, bad pointer", VCPU, KVM_SET_GUEST_DEBUG, bad, -EFAULT },
+	{ "GUEST_DEBUG unknown control bit", VCPU, KVM_SET_GUEST_DEBUG, dbg_unknown_bit, 0 },
+	{ "GUEST_DEBUG inject with one queued", VCPU, KVM_SET_GUEST_DEBUG, dbg_inject_twice, -EBUSY },
 	{ "unknown vCPU ioctl", VCPU, 0xaeff, zero, -EINVAL },
 };
 

@@ -293,6 +293,60 @@ static void test_sync_regs(void **state)
 	assert_int_equal(h->run->kvm_dirty_regs, KVM_SYNC_X86_SREGS);
 }
 
+/* KVM_SET_GUEST_DEBUG: validation, what reaches the engine, the exit. */
+static void test_guest_debug(void **state)
+{
+	struct harness *h = *state;
+	struct x86_cpu *cpu = &h->vcpu.arch.cpu;
+	struct kvm_guest_debug dbg = { 0 };
+	struct x86_exit ex = { .reason = X86_EXIT_DEBUG,
+		.debug = { .exception = 1, .pc = 0x1234, .dr6 = 0xffff0ff1,
+			   .dr7 = 0x402 } };
+	struct kvm_vcpu_events ev;
+
+	assert_int_equal(h_vcpu(h, KVM_SET_GUEST_DEBUG, BAD_PTR), -EFAULT);
+
+	dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP |
+		      KVM_GUESTDBG_SINGLESTEP;
+	dbg.arch.debugreg[2] = 0x4000;
+	dbg.arch.debugreg[7] = 0x420;
+	assert_int_equal(h_vcpu(h, KVM_SET_GUEST_DEBUG, &dbg), 0);
+	assert_int_equal(cpu->guest_debug.flags, dbg.control);
+	assert_int_equal(cpu->guest_debug.dr[2], 0x4000);
+	assert_int_equal(cpu->guest_debug.dr7, 0x420);
+	/* Without ENABLE, nothing is kept. */
+	dbg.control = KVM_GUESTDBG_USE_HW_BP | KVM_GUESTDBG_SINGLESTEP;
+	assert_int_equal(h_vcpu(h, KVM_SET_GUEST_DEBUG, &dbg), 0);
+	assert_int_equal(cpu->guest_debug.flags, 0);
+	assert_int_equal(cpu->guest_debug.dr7, 0);
+
+	/* INJECT_DB queues #DB; a second injection is -EBUSY. */
+	dbg.control = KVM_GUESTDBG_INJECT_DB;
+	assert_int_equal(h_vcpu(h, KVM_SET_GUEST_DEBUG, &dbg), 0);
+	assert_true(cpu->ev.exc_pending);
+	assert_int_equal(cpu->ev.exc_nr, 1);
+	dbg.control = KVM_GUESTDBG_INJECT_BP;
+	assert_int_equal(h_vcpu(h, KVM_SET_GUEST_DEBUG, &dbg), -EBUSY);
+	assert_int_equal(h_vcpu(h, KVM_GET_VCPU_EVENTS, &ev), 0);
+	ev.exception.injected = ev.exception.pending = 0;
+	assert_int_equal(h_vcpu(h, KVM_SET_VCPU_EVENTS, &ev), 0);
+
+	/* BLOCKIRQ holds a pending NMI back from the engine, not from KVM. */
+	dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_BLOCKIRQ;
+	assert_int_equal(h_vcpu(h, KVM_SET_GUEST_DEBUG, &dbg), 0);
+	assert_int_equal(h_vcpu(h, KVM_NMI, NULL), 0);
+	fake_push_exit(&ex);
+	assert_int_equal(h_run(h), 0);
+	assert_false(fake.nmi_seen);
+	assert_true(cpu->ev.nmi_pending);
+
+	assert_int_equal(h->run->exit_reason, KVM_EXIT_DEBUG);
+	assert_int_equal(h->run->debug.arch.exception, 1);
+	assert_int_equal(h->run->debug.arch.pc, 0x1234);
+	assert_int_equal(h->run->debug.arch.dr6, 0xffff0ff1);
+	assert_int_equal(h->run->debug.arch.dr7, 0x402);
+}
+
 static void test_vm_ioctls(void **state)
 {
 	struct harness *h = *state;
@@ -338,6 +392,7 @@ static void test_check_extension(void **state)
 		{ KVM_CAP_IMMEDIATE_EXIT, 1 }, { KVM_CAP_GET_TSC_KHZ, 1 },
 		{ KVM_CAP_XSAVE, 1 }, { KVM_CAP_XCRS, 1 },
 		{ KVM_CAP_XSAVE2, 4096 }, { KVM_CAP_MMU_SHADOW_CACHE_CONTROL, 1 },
+		{ KVM_CAP_SET_GUEST_DEBUG, 1 }, { KVM_CAP_SET_GUEST_DEBUG2, 0x1f0003 },
 		{ KVM_CAP_SYNC_REGS, KVM_SYNC_X86_VALID_FIELDS },
 		{ KVM_CAP_MAX_VCPUS, KVM_MAX_VCPUS },
 		/* The in-kernel irqchip and PIT (platform.c). */
@@ -373,6 +428,7 @@ int main(void)
 		T(test_cr8_from_run),
 		T(test_irq_window),
 		T(test_sync_regs),
+		T(test_guest_debug),
 		T(test_vm_ioctls),
 		T(test_check_extension),
 #undef T
