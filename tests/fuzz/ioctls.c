@@ -545,7 +545,7 @@ void fz_op_raw_ioctl(struct fz_in *in)
 	int fd = fz_pick_fd(in, FZ_NONE);
 	uint8_t m = fz_u8(in);
 	const struct fz_ioctl_desc *d = &fz_ioctls[fz_u8(in) % FZ_NR_IOCTLS];
-	unsigned long req, nr;
+	unsigned long req, nr, dir = (m >> 2) & 3u;
 
 	switch (m & 3) {
 	case 0:
@@ -553,11 +553,11 @@ void fz_op_raw_ioctl(struct fz_in *in)
 		break;
 	case 1:
 		nr = fz_u8(in);
-		req = _IOC((m >> 2) & 3, KVMIO, nr, fz_u16(in) & 0x3fff);
+		req = _IOC(dir, KVMIO, nr, fz_u16(in) & 0x3fffu);
 		break;
 	case 2:
-		req = _IOC((m >> 2) & 3, _IOC_TYPE(d->req), _IOC_NR(d->req),
-			   fz_u16(in) & 0x3fff);
+		req = _IOC(dir, _IOC_TYPE(d->req), _IOC_NR(d->req),
+			   fz_u16(in) & 0x3fffu);
 		break;
 	default:
 		req = d->req | (unsigned long)fz_u32(in) << 32;

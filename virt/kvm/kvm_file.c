@@ -459,12 +459,15 @@ err_free:
 
 /*
  * The raw system call: skvm's own mappings of its objects must not go
- * through the front's mmap(), which applies the client's rules.
+ * through the front's mmap(), which applies the client's rules.  syscall()
+ * reads every argument as a long: the offset, passed on the stack, must be
+ * one (a literal int 0 leaves the upper half to chance, as clang builds
+ * showed: the mapping landed past the end of the file).
  */
 void *kvm_file_map(int fd, size_t size)
 {
 	void *p = (void *)syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE,
-				  MAP_SHARED, fd, 0);
+				  MAP_SHARED, fd, (off_t)0);
 
 	return p == MAP_FAILED ? NULL : p;
 }
