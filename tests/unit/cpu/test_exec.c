@@ -92,6 +92,11 @@ GUEST(long_rmw_complete, ".code64\n"
 GUEST(long_rep_ins_rcx, ".code64\n"
       "mov $0x2000, %edi\n mov $4, %ecx\n mov $0x80, %dx\n rep insb\n hlt\n");
 
+GUEST(long_msr_exit, ".code64\n"
+      "mov $0x1234, %ecx\n rdmsr\n mov %eax, %ebx\n mov %edx, %esi\n"
+      "mov $0xc0000080, %ecx\n mov $7, %eax\n xor %edx, %edx\n wrmsr\n"
+      "hlt\n");
+
 GUEST(long_smc, ".code64\n"
       "lea patch(%rip), %rdi\n movb $0x42, 1(%rdi)\n"
       "patch: mov $0x11, %al\n hlt\n");
@@ -485,6 +490,42 @@ static void prep_rmw_complete(struct th *t)
 	assert_int_equal(t->cpu.rip, insn + 8);	/* 83 04 25 disp32 imm8 */
 }
 
+/*
+ * The host takes RDMSR 0x1234 and WRMSR EFER (msr_check says so, before
+ * the engine's own EFER): the read completes with a value, the write with
+ * an error, which is a #GP at the WRMSR.
+ */
+static int msr_check_exit(struct x86_cpu *cpu, uint32_t idx, bool write)
+{
+	return idx == 0x1234 || idx == 0xc0000080 ? X86_MSR_EXIT : 0;
+}
+
+static void prep_msr_exit(struct th *t)
+{
+	uint64_t rip;
+
+	th_catch_all(t, true);
+	t->ops.msr_check = msr_check_exit;
+	assert_int_equal(x86_cpu_run(&t->cpu), X86_EXIT_MSR);
+	assert_int_equal(t->cpu.exit.msr.index, 0x1234);
+	assert_false(t->cpu.exit.msr.write);
+	rip = t->cpu.rip;
+	x86_cpu_complete_msr(&t->cpu, false, 0xaabbccdd11223344ull);
+	assert_int_equal(t->cpu.rip, rip + 2);	/* retired at once */
+	assert_int_equal(x86_cpu_run(&t->cpu), X86_EXIT_MSR);
+	assert_int_equal(t->cpu.exit.msr.index, 0xc0000080);
+	assert_true(t->cpu.exit.msr.write);
+	assert_int_equal(t->cpu.exit.msr.data, 7);
+	rip = t->cpu.rip;
+	x86_cpu_complete_msr(&t->cpu, true, 0);
+	assert_int_equal(t->cpu.rip, rip);	/* #GP(0) pending on it */
+}
+
+static void check_msr_exit(struct th *t)
+{
+	assert_int_not_equal(t->cpu.efer, 7);	/* the write never happened */
+}
+
 static void check_pf(struct th *t)
 {
 	/* the faulting write must not have happened */
@@ -630,6 +671,10 @@ static const struct row rows[] = {
 	  long_rep_ins_rcx_end, X86_EXIT_HLT,
 	  { { R(CX), 0 }, { R(DI), 0x2001 }, END }, prep_rep_ins_rcx,
 	  check_rep_ins_rcx },
+	{ "long_msr_exit_to_host", th_long64, long_msr_exit_start,
+	  long_msr_exit_end, X86_EXIT_HLT,
+	  { { R(BX), 0x11223344 }, { R(SI), 0xaabbccdd }, { R(BP), 0x10d },
+	    END }, prep_msr_exit, check_msr_exit },
 	{ "real_to_long", prep_real_to_long, NULL, NULL, X86_EXIT_HLT,
 	  { { R(BX), 0x123456789 }, { R(DX), 0x500 }, END }, NULL,
 	  check_real_to_long },

@@ -90,6 +90,7 @@ enum x86_exit_reason {
 	X86_EXIT_KICK,		/* ops->kicked() said stop */
 	X86_EXIT_IRQ_WINDOW,	/* ready for an interrupt the VMM asked about */
 	X86_EXIT_DEBUG,		/* exit.debug: a guest_debug event (below) */
+	X86_EXIT_MSR,		/* exit.msr; complete with x86_cpu_complete_msr */
 };
 
 struct x86_exit {
@@ -115,6 +116,12 @@ struct x86_exit {
 			uint64_t dr6;		/* DR6 layout: B0-B3, BS */
 			uint64_t dr7;
 		} debug;
+		/* RDMSR/WRMSR the host takes (ops return X86_MSR_EXIT) */
+		struct {
+			uint32_t index;
+			bool write;
+			uint64_t data;		/* the value WRMSR writes */
+		} msr;
 		struct {
 			uint32_t suberror;	/* KVM_INTERNAL_ERROR_* */
 			uint8_t insn_len;
@@ -190,6 +197,12 @@ struct x86_cpu_ops {
 	 * that the engine is delivering it now.
 	 */
 	int (*pending_irq)(struct x86_cpu *cpu, bool ack);
+	/*
+	 * Asked first by RDMSR and WRMSR, for every index, before the engine
+	 * looks at it (an MSR filter): 0 to go on, -1 for #GP(0), or
+	 * X86_MSR_EXIT.  NULL: always go on.
+	 */
+	int (*msr_check)(struct x86_cpu *cpu, uint32_t index, bool write);
 	/* Page for PIO data (string I/O moves up to a page per exit). */
 	uint8_t *pio_buf;
 };
@@ -267,6 +280,15 @@ enum x86_exit_reason x86_cpu_run(struct x86_cpu *cpu);
  */
 void x86_cpu_complete_io(struct x86_cpu *cpu);
 void x86_cpu_complete_mmio(struct x86_cpu *cpu, const uint8_t data[8]);
+
+/*
+ * ops->msr_check, ->rdmsr or ->wrmsr returned X86_MSR_EXIT: the instruction
+ * stopped with X86_EXIT_MSR (RIP at it).  The host answers: error raises
+ * #GP(0), otherwise RDMSR loads data into EDX:EAX; either way at once,
+ * as the other completions.
+ */
+#define X86_MSR_EXIT 1
+void x86_cpu_complete_msr(struct x86_cpu *cpu, bool error, uint64_t data);
 
 /*
  * Translate a guest-linear address as the CPU would for a supervisor

@@ -283,6 +283,12 @@ struct x86_cpu_priv {
 	uint64_t io_rip;
 	uint32_t io_count;
 
+	/* RDMSR/WRMSR taken by the host: 1 = exit outstanding, 2 = answered */
+	int msr_state;
+	uint64_t msr_rip;
+	bool msr_error;
+	uint64_t msr_data;
+
 	/* an exit reached while finishing an instruction at completion */
 	bool held_exit;
 	uint64_t held_rip;

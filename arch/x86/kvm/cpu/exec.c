@@ -471,6 +471,18 @@ void x86_cpu_complete_mmio(struct x86_cpu *cpu, const uint8_t data[8])
 	x86_finish_insn(cpu);
 }
 
+void x86_cpu_complete_msr(struct x86_cpu *cpu, bool error, uint64_t data)
+{
+	struct x86_cpu_priv *p = cpu->priv;
+
+	if (p->msr_state != 1 || p->msr_rip != cpu->rip)
+		return;
+	p->msr_state = 2;
+	p->msr_error = error;
+	p->msr_data = data;
+	x86_finish_insn(cpu);
+}
+
 enum x86_exit_reason x86_cpu_run(struct x86_cpu *cpu)
 {
 	struct x86_cpu_priv *p = cpu->priv;
@@ -486,6 +498,8 @@ enum x86_exit_reason x86_cpu_run(struct x86_cpu *cpu)
 		p->mmio_n = 0;
 	if (p->io_state && p->io_rip != cpu->rip)
 		p->io_state = 0;
+	if (p->msr_state && p->msr_rip != cpu->rip)
+		p->msr_state = 0;
 	if (cpu->halted) {
 		if (!x86_wake(cpu))
 			return cpu->exit.reason = X86_EXIT_HLT;

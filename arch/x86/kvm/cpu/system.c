@@ -615,25 +615,74 @@ int x86_msr_write(struct x86_cpu *cpu, uint32_t idx, uint64_t v)
 	}
 }
 
+/* The host's answer to an X86_EXIT_MSR for this instruction, if any. */
+static bool x86_msr_answered(struct x86_cpu *cpu, uint64_t *v)
+{
+	struct x86_cpu_priv *p = cpu->priv;
+
+	if (p->msr_state != 2 || p->msr_rip != cpu->rip)
+		return false;
+	p->msr_state = 0;
+	if (p->msr_error)
+		x86_gp(cpu, 0);
+	*v = p->msr_data;
+	return true;
+}
+
+/* r from ops or the engine: go on (0), #GP(0) (-1) or exit to the host. */
+static void x86_msr_result(struct x86_cpu *cpu, uint32_t idx, bool write,
+			   uint64_t v, int r)
+{
+	struct x86_cpu_priv *p = cpu->priv;
+
+	if (r == X86_MSR_EXIT) {
+		cpu->exit.msr.index = idx;
+		cpu->exit.msr.write = write;
+		cpu->exit.msr.data = write ? v : 0;
+		p->msr_state = 1;
+		p->msr_rip = cpu->rip;
+		x86_exit(cpu, X86_EXIT_MSR);
+	}
+	if (r)
+		x86_gp(cpu, 0);
+}
+
+static int x86_msr_check(struct x86_cpu *cpu, uint32_t idx, bool write)
+{
+	return cpu->ops->msr_check ? cpu->ops->msr_check(cpu, idx, write) : 0;
+}
+
 static void x86_i_rdmsr(struct x86_cpu *cpu, const struct x86_insn *in)
 {
-	uint64_t v;
+	uint32_t idx = (uint32_t)cpu->gpr[X86_RCX];
+	uint64_t v = 0;
+	int r;
 
 	x86_need_cpl0(cpu);
-	if (x86_msr_read(cpu, (uint32_t)cpu->gpr[X86_RCX], &v))
-		x86_gp(cpu, 0);
+	if (!x86_msr_answered(cpu, &v)) {
+		r = x86_msr_check(cpu, idx, false);
+		if (!r)
+			r = x86_msr_read(cpu, idx, &v);
+		x86_msr_result(cpu, idx, false, 0, r);
+	}
 	cpu->gpr[X86_RAX] = (uint32_t)v;
 	cpu->gpr[X86_RDX] = v >> 32;
 }
 
 static void x86_i_wrmsr(struct x86_cpu *cpu, const struct x86_insn *in)
 {
+	uint32_t idx = (uint32_t)cpu->gpr[X86_RCX];
 	uint64_t v = (uint32_t)cpu->gpr[X86_RAX] |
-		     (cpu->gpr[X86_RDX] << 32);
+		     (cpu->gpr[X86_RDX] << 32), ignored;
+	int r;
 
 	x86_need_cpl0(cpu);
-	if (x86_msr_write(cpu, (uint32_t)cpu->gpr[X86_RCX], v))
-		x86_gp(cpu, 0);
+	if (!x86_msr_answered(cpu, &ignored)) {
+		r = x86_msr_check(cpu, idx, true);
+		if (!r)
+			r = x86_msr_write(cpu, idx, v);
+		x86_msr_result(cpu, idx, true, v, r);
+	}
 	cpu->priv->brk = true;
 }
 
