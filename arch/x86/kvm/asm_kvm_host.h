@@ -98,8 +98,10 @@ struct kvm_arch {
 	unsigned long n_max_mmu_pages;	/* KVM_SET_NR_MMU_PAGES */
 	bool x2apic_format, x2apic_broadcast_quirk_disabled;
 	uint64_t disabled_quirks;
-	bool user_space_msr;		/* KVM_CAP_X86_USER_SPACE_MSR */
+	/* KVM_CAP_X86_USER_SPACE_MSR: KVM_MSR_EXIT_REASON_* taken to user space */
 	uint32_t user_space_msr_mask;
+	/* KVM_X86_SET_MSR_FILTER; RCU-published, NULL = no filter (msr.c) */
+	struct kvm_x86_msr_filter *msr_filter;
 	int64_t default_tsc_offset;	/* new vCPUs' TSC offset (TSC 0 at VM creation) */
 	struct kvm_platform *platform;	/* NULL until KVM_CREATE_IRQCHIP/PIT2 */
 };
@@ -113,6 +115,9 @@ struct kvm_vcpu_arch {
 	/* An IO/MMIO exit is outstanding: complete it on the next KVM_RUN. */
 	bool pio_pending, mmio_pending;
 	bool completing_io;		/* retiring that instruction only */
+	/* An RDMSR/WRMSR exit (KVM_EXIT_X86_*) is outstanding, and why. */
+	bool msr_pending;
+	uint32_t msr_exit_reason;
 	uint32_t mp_state;		/* KVM_MP_STATE_* */
 
 	/*
@@ -129,6 +134,7 @@ struct kvm_vcpu_arch {
 	uint64_t mcg_cap, mcg_status, mcg_ctl;
 	uint64_t ucode_rev;		/* IA32_UCODE_REV (BIOS_SIGN_ID) */
 	uint64_t arch_capabilities;	/* IA32_ARCH_CAPABILITIES */
+	uint64_t power_ctl;		/* MSR_IA32_POWER_CTL */
 	struct kvm_mtrr mtrr;
 
 	/* In-kernel local APIC (platform.c); NULL without KVM_CREATE_IRQCHIP. */

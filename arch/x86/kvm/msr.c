@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <urcu-bp.h>
 
 #include "x86.h"
 
@@ -34,6 +35,7 @@
 #define MSR_IA32_MCG_STATUS		0x0000017a
 #define MSR_IA32_MCG_CTL		0x0000017b
 #define MSR_IA32_MISC_ENABLE		0x000001a0
+#define MSR_IA32_POWER_CTL		0x000001fc
 #define MSR_IA32_DEBUGCTLMSR		0x000001d9
 #define MSR_MTRRphysBase0		0x00000200
 #define MSR_MTRRfix64K_00000		0x00000250
@@ -96,7 +98,7 @@ static const uint32_t msrs_to_save_base[] = {
 	MSR_STAR, MSR_CSTAR, MSR_KERNEL_GS_BASE, MSR_SYSCALL_MASK, MSR_LSTAR,
 	MSR_IA32_TSC, MSR_IA32_CR_PAT,
 	MSR_EFER, MSR_FS_BASE, MSR_GS_BASE, MSR_IA32_APICBASE,
-	MSR_IA32_TSC_ADJUST, MSR_IA32_MISC_ENABLE,
+	MSR_IA32_TSC_ADJUST, MSR_IA32_MISC_ENABLE, MSR_IA32_POWER_CTL,
 	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL,
 	MSR_IA32_ARCH_CAPABILITIES, MSR_IA32_UCODE_REV,
 	MSR_MTRRdefType,
@@ -426,6 +428,7 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data,
 	case MSR_IA32_TSC:		*data = kvm_read_guest_tsc(vcpu); break;
 	case MSR_IA32_TSC_ADJUST:	*data = a->tsc_adjust; break;
 	case MSR_IA32_MISC_ENABLE:	*data = a->misc_enable; break;
+	case MSR_IA32_POWER_CTL:	*data = a->power_ctl; break;
 	case MSR_IA32_MCG_CAP:		*data = a->mcg_cap; break;
 	case MSR_IA32_MCG_STATUS:	*data = a->mcg_status; break;
 	case MSR_IA32_MCG_CTL:
@@ -447,7 +450,7 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data,
 		*data = 0;
 		break;
 	default:
-		return 1;
+		return KVM_MSR_RET_INVALID;
 	}
 	return 0;
 }
@@ -557,6 +560,10 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data,
 	case MSR_IA32_MISC_ENABLE:
 		a->misc_enable = data;
 		break;
+	case MSR_IA32_POWER_CTL:
+		/* Kept as written, as KVM does: no power management here. */
+		a->power_ctl = data;
+		break;
 	case MSR_IA32_MCG_CAP: case MSR_IA32_MCG_STATUS: case MSR_IA32_MCG_CTL:
 		return set_mcg(vcpu, index, data, host_initiated);
 	case MSR_IA32_UCODE_REV:
@@ -573,7 +580,7 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data,
 		/* No branch tracing: only 0 is accepted. */
 		return data != 0;
 	default:
-		return 1;
+		return KVM_MSR_RET_INVALID;
 	}
 	return 0;
 }
@@ -585,11 +592,148 @@ void kvm_msr_reset(struct kvm_vcpu *vcpu)
 	memset(&a->mtrr, 0, sizeof(a->mtrr));
 	a->tsc_adjust = 0;
 	a->misc_enable = MISC_ENABLE_RESET;
+	a->power_ctl = 0;
 	a->mcg_cap = 0;
 	a->mcg_status = 0;
 	a->mcg_ctl = 0;
 	a->ucode_rev = KVM_UCODE_REV_DEFAULT;
 	a->arch_capabilities = KVM_SUPPORTED_ARCH_CAP;
+}
+
+/* --- KVM_X86_SET_MSR_FILTER (api.rst 4.97) ------------------------------- */
+
+struct msr_filter_range {
+	uint32_t flags;			/* KVM_MSR_FILTER_READ / _WRITE */
+	uint32_t base, nmsrs;
+	uint8_t *bitmap;		/* 1 = allowed */
+};
+
+struct kvm_x86_msr_filter {
+	bool default_allow;
+	int count;
+	struct msr_filter_range ranges[KVM_MSR_FILTER_MAX_RANGES];
+};
+
+#define KVM_MSR_FILTER_RANGE_VALID_MASK \
+	(KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE)
+#define KVM_MSR_FILTER_VALID_MASK KVM_MSR_FILTER_DEFAULT_DENY
+
+static void msr_filter_free(struct kvm_x86_msr_filter *f)
+{
+	int i;
+
+	if (!f)
+		return;
+	for (i = 0; i < f->count; i++)
+		free(f->ranges[i].bitmap);
+	free(f);
+}
+
+/*
+ * One range, as KVM takes it: an empty one is skipped; it must name READ
+ * and/or WRITE and nothing else; the bitmap is read in whole 64-bit
+ * words, at most KVM_MSR_FILTER_MAX_BITMAP_SIZE bytes.
+ */
+static int msr_filter_add(struct kvm_x86_msr_filter *f,
+			  const struct kvm_msr_filter_range *u)
+{
+	size_t size;
+	uint8_t *bitmap;
+
+	if (!u->nmsrs)
+		return 0;
+	if ((u->flags & ~KVM_MSR_FILTER_RANGE_VALID_MASK) || !u->flags)
+		return -EINVAL;
+	size = ((size_t)u->nmsrs + 63) / 64 * 8;
+	if (size > KVM_MSR_FILTER_MAX_BITMAP_SIZE)
+		return -EINVAL;
+	bitmap = malloc(size);
+	if (!bitmap)
+		return -ENOMEM;
+	if (copy_from_user(bitmap, u->bitmap, size)) {
+		free(bitmap);
+		return -EFAULT;
+	}
+	f->ranges[f->count++] = (struct msr_filter_range) {
+		.flags = u->flags, .base = u->base, .nmsrs = u->nmsrs,
+		.bitmap = bitmap,
+	};
+	return 0;
+}
+
+/*
+ * Replaces the VM's filter.  Readers (guest RDMSR/WRMSR) run under
+ * rcu_read_lock, so the old filter is freed after a grace period: a vCPU
+ * sees the old filter or the new one, never a mix (api.rst's guarantee).
+ */
+long kvm_vm_ioctl_set_msr_filter(struct kvm *kvm, void *argp)
+{
+	struct kvm_msr_filter u;
+	struct kvm_x86_msr_filter *f, *old;
+	bool empty = true;
+	int i, r;
+
+	if (copy_from_user(&u, argp, sizeof(u)))
+		return -EFAULT;
+	if (u.flags & ~KVM_MSR_FILTER_VALID_MASK)
+		return -EINVAL;
+	for (i = 0; i < KVM_MSR_FILTER_MAX_RANGES; i++)
+		empty &= !u.ranges[i].nmsrs;
+	if (empty && (u.flags & KVM_MSR_FILTER_DEFAULT_DENY))
+		return -EINVAL;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->default_allow = !(u.flags & KVM_MSR_FILTER_DEFAULT_DENY);
+	for (i = 0; i < KVM_MSR_FILTER_MAX_RANGES; i++) {
+		r = msr_filter_add(f, &u.ranges[i]);
+		if (r) {
+			msr_filter_free(f);
+			return r;
+		}
+	}
+	pthread_mutex_lock(&kvm->lock);
+	old = rcu_xchg_pointer(&kvm->arch.msr_filter, f);
+	pthread_mutex_unlock(&kvm->lock);
+	synchronize_rcu();
+	msr_filter_free(old);
+	return 0;
+}
+
+/*
+ * May the guest access this MSR?  The first range that covers the index
+ * for this kind of access decides; otherwise the filter's default.  The
+ * x2APIC MSRs are never filtered.  Called under rcu_read_lock (KVM_RUN).
+ */
+bool kvm_msr_allowed(struct kvm_vcpu *vcpu, uint32_t index, bool write)
+{
+	const struct kvm_x86_msr_filter *f;
+	uint32_t type = write ? KVM_MSR_FILTER_WRITE : KVM_MSR_FILTER_READ;
+	bool allowed;
+	int i;
+
+	if (index >= 0x800 && index <= 0x8ff)
+		return true;
+	rcu_read_lock();
+	f = rcu_dereference(vcpu->kvm->arch.msr_filter);
+	allowed = !f || f->default_allow;
+	for (i = 0; f && i < f->count; i++) {
+		const struct msr_filter_range *r = &f->ranges[i];
+		uint32_t bit = index - r->base;
+
+		if (!(r->flags & type) || index < r->base || bit >= r->nmsrs)
+			continue;
+		allowed = (r->bitmap[bit / 8] >> (bit % 8)) & 1;
+		break;
+	}
+	rcu_read_unlock();
+	return allowed;
+}
+
+void kvm_free_msr_filter(struct kvm *kvm)
+{
+	msr_filter_free(kvm->arch.msr_filter);
+	kvm->arch.msr_filter = NULL;
 }
 
 /* --- KVM_GET_MSRS / KVM_SET_MSRS ---------------------------------------- */

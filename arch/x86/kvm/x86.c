@@ -57,6 +57,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 void kvm_arch_destroy_vm(struct kvm *kvm)
 {
 	kvm_platform_destroy(kvm);
+	kvm_free_msr_filter(kvm);
 }
 
 /*
@@ -86,6 +87,8 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_SREGS2:
 	case KVM_CAP_MMU_SHADOW_CACHE_CONTROL:
 	case KVM_CAP_SET_GUEST_DEBUG:
+	case KVM_CAP_X86_USER_SPACE_MSR:
+	case KVM_CAP_X86_MSR_FILTER:
 		return 1;
 	case KVM_CAP_SET_GUEST_DEBUG2:
 		return KVM_GUESTDBG_VALID_MASK;
@@ -120,11 +123,24 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 	}
 }
 
+#define KVM_MSR_EXIT_REASON_VALID_MASK					\
+	(KVM_MSR_EXIT_REASON_INVAL | KVM_MSR_EXIT_REASON_UNKNOWN |	\
+	 KVM_MSR_EXIT_REASON_FILTER)
+
 int kvm_arch_vm_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 {
-	if (cap->cap == KVM_CAP_X2APIC_API)
+	switch (cap->cap) {
+	case KVM_CAP_X2APIC_API:
 		return kvm_platform_enable_x2apic_api(kvm, cap->args[0]);
-	return -EINVAL;
+	case KVM_CAP_X86_USER_SPACE_MSR:
+		/* Which failed guest MSR accesses exit to user space. */
+		if (cap->args[0] & ~KVM_MSR_EXIT_REASON_VALID_MASK)
+			return -EINVAL;
+		kvm->arch.user_space_msr_mask = (uint32_t)cap->args[0];
+		return 0;
+	default:
+		return -EINVAL;
+	}
 }
 
 static bool kvm_vcpus_created(struct kvm *kvm)
@@ -195,6 +211,8 @@ long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void *argp)
 	switch (ioctl) {
 	case KVM_SET_NR_MMU_PAGES:
 		return kvm_vm_ioctl_set_nr_mmu_pages(kvm, (unsigned long)argp);
+	case KVM_X86_SET_MSR_FILTER:
+		return kvm_vm_ioctl_set_msr_filter(kvm, argp);
 	case KVM_SET_TSS_ADDR:
 		return kvm_vm_ioctl_set_tss_addr(kvm, (unsigned long)argp);
 	case KVM_SET_IDENTITY_MAP_ADDR:
@@ -298,13 +316,43 @@ static void x86_op_cpuid(struct x86_cpu *cpu, uint32_t leaf, uint32_t subleaf,
 	kvm_cpuid(cpu_vcpu(cpu), leaf, subleaf, out);
 }
 
+/*
+ * A guest MSR access that failed for this reason (KVM_MSR_EXIT_REASON_*):
+ * to user space (KVM_EXIT_X86_RDMSR/WRMSR) if KVM_CAP_X86_USER_SPACE_MSR
+ * asked for it, else #GP(0).
+ */
+static int msr_failed(struct kvm_vcpu *vcpu, uint32_t reason)
+{
+	if (!(vcpu->kvm->arch.user_space_msr_mask & reason))
+		return -1;
+	vcpu->arch.msr_exit_reason = reason;
+	return X86_MSR_EXIT;
+}
+
+static uint32_t msr_fail_reason(int r)
+{
+	return r == KVM_MSR_RET_INVALID ? KVM_MSR_EXIT_REASON_UNKNOWN :
+					  KVM_MSR_EXIT_REASON_INVAL;
+}
+
+/* Every guest RDMSR/WRMSR goes through the VM's MSR filter first. */
+static int x86_op_msr_check(struct x86_cpu *cpu, uint32_t index, bool write)
+{
+	struct kvm_vcpu *vcpu = cpu_vcpu(cpu);
+
+	if (kvm_msr_allowed(vcpu, index, write))
+		return 0;
+	return msr_failed(vcpu, KVM_MSR_EXIT_REASON_FILTER);
+}
+
 static int x86_op_rdmsr(struct x86_cpu *cpu, uint32_t index, uint64_t *val)
 {
 	int r = kvm_platform_rdmsr(cpu_vcpu(cpu), index, val);
 
 	if (r <= 0)
 		return r;
-	return kvm_get_msr(cpu_vcpu(cpu), index, val, false) ? -1 : 0;
+	r = kvm_get_msr(cpu_vcpu(cpu), index, val, false);
+	return r ? msr_failed(cpu_vcpu(cpu), msr_fail_reason(r)) : 0;
 }
 
 static int x86_op_wrmsr(struct x86_cpu *cpu, uint32_t index, uint64_t val)
@@ -313,7 +361,8 @@ static int x86_op_wrmsr(struct x86_cpu *cpu, uint32_t index, uint64_t val)
 
 	if (r <= 0)
 		return r;
-	return kvm_set_msr(cpu_vcpu(cpu), index, val, false) ? -1 : 0;
+	r = kvm_set_msr(cpu_vcpu(cpu), index, val, false);
+	return r ? msr_failed(cpu_vcpu(cpu), msr_fail_reason(r)) : 0;
 }
 
 static uint64_t x86_op_rdtsc(struct x86_cpu *cpu)
@@ -348,6 +397,7 @@ static const struct x86_cpu_ops x86_ops_template = {
 	.wrmsr = x86_op_wrmsr,
 	.rdtsc = x86_op_rdtsc,
 	.pending_irq = x86_op_pending_irq,
+	.msr_check = x86_op_msr_check,
 };
 
 void kvm_x86_state_changed(struct kvm_vcpu *vcpu)
@@ -378,6 +428,7 @@ static void kvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 	vcpu->arch.pio_pending = false;
 	vcpu->arch.mmio_pending = false;
+	vcpu->arch.msr_pending = false;
 	kvm_x86_state_changed(vcpu);
 }
 
@@ -1356,6 +1407,15 @@ static void translate_exit(struct kvm_vcpu *vcpu, enum x86_exit_reason reason)
 	case X86_EXIT_SHUTDOWN:
 		run->exit_reason = KVM_EXIT_SHUTDOWN;
 		break;
+	case X86_EXIT_MSR:
+		run->exit_reason = ex->msr.write ? KVM_EXIT_X86_WRMSR :
+						   KVM_EXIT_X86_RDMSR;
+		memset(&run->msr, 0, sizeof(run->msr));
+		run->msr.reason = vcpu->arch.msr_exit_reason;
+		run->msr.index = ex->msr.index;
+		run->msr.data = ex->msr.data;
+		vcpu->arch.msr_pending = true;
+		break;
 	case X86_EXIT_DEBUG:
 		run->exit_reason = KVM_EXIT_DEBUG;
 		memset(&run->debug, 0, sizeof(run->debug));
@@ -1417,7 +1477,8 @@ static int complete_userspace_io(struct kvm_vcpu *vcpu)
 	struct x86_cpu *cpu = vcpu_cpu(vcpu);
 	enum x86_exit_reason reason;
 
-	if (!vcpu->arch.pio_pending && !vcpu->arch.mmio_pending)
+	if (!vcpu->arch.pio_pending && !vcpu->arch.mmio_pending &&
+	    !vcpu->arch.msr_pending)
 		return 1;
 	vcpu->arch.ops.pio_buf = vcpu_pio_page(vcpu);
 	rcu_read_lock();
@@ -1425,9 +1486,14 @@ static int complete_userspace_io(struct kvm_vcpu *vcpu)
 		x86_cpu_complete_io(cpu);
 	if (vcpu->arch.mmio_pending)
 		x86_cpu_complete_mmio(cpu, vcpu->run->mmio.data);
+	/* KVM_EXIT_X86_RDMSR/WRMSR: msr.error means #GP, else data is read */
+	if (vcpu->arch.msr_pending)
+		x86_cpu_complete_msr(cpu, vcpu->run->msr.error != 0,
+				     vcpu->run->msr.data);
 	rcu_read_unlock();
 	vcpu->arch.pio_pending = false;
 	vcpu->arch.mmio_pending = false;
+	vcpu->arch.msr_pending = false;
 	for (;;) {
 		rcu_read_lock();
 		vcpu->arch.completing_io = true;

@@ -103,7 +103,12 @@ uint32_t xstate_required_size(uint64_t xcr0);
 long kvm_dev_ioctl_get_msr_index_list(void *argp, bool features);
 long kvm_dev_ioctl_get_feature_msrs(void *argp);
 int kvm_vcpu_ioctl_msrs(struct kvm_vcpu *vcpu, void *argp, bool set);
-/* 0, or 1 when the access fails (#GP for the guest, stop for user space). */
+/*
+ * 0, or nonzero when the access fails (#GP for the guest, stop for user
+ * space): KVM_MSR_RET_INVALID when the MSR is not one KVM knows, 1 when
+ * the value or the access is not allowed.
+ */
+#define KVM_MSR_RET_INVALID 2
 int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data,
 		bool host_initiated);
 int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data,
@@ -112,6 +117,10 @@ void kvm_msr_reset(struct kvm_vcpu *vcpu);
 bool kvm_valid_apic_base(struct kvm_vcpu *vcpu, uint64_t data,
 			 bool host_initiated);
 bool kvm_valid_efer(struct kvm_vcpu *vcpu, uint64_t efer);
+/* KVM_X86_SET_MSR_FILTER and the check of a guest access against it. */
+long kvm_vm_ioctl_set_msr_filter(struct kvm *kvm, void *argp);
+bool kvm_msr_allowed(struct kvm_vcpu *vcpu, uint32_t index, bool write);
+void kvm_free_msr_filter(struct kvm *kvm);
 /* Number of MSRs in the KVM_GET_MSR_INDEX_LIST answer, and the list. */
 unsigned int kvm_msr_index_list(const uint32_t **list);
 

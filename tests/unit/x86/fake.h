@@ -25,6 +25,9 @@ struct fake_engine {
 	/* Set by the fake */
 	int runs, complete_io, complete_mmio, state_changed, kicks_seen;
 	bool nmi_seen;		/* ev.nmi_pending at the last run */
+	int complete_msr;	/* x86_cpu_complete_msr calls, last arguments */
+	bool msr_error;
+	uint64_t msr_data;
 	uint8_t mmio_data[8];
 	uint8_t pio_in_byte;	/* PIO page byte 0 at complete_io */
 	/* Engine features: XSAVE (CPUID.1:ECX.26) and AVX in XCR0. */

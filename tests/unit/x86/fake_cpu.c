@@ -113,6 +113,13 @@ void x86_cpu_complete_mmio(struct x86_cpu *cpu, const uint8_t data[8])
 	memcpy(fake.mmio_data, data, 8);
 }
 
+void x86_cpu_complete_msr(struct x86_cpu *cpu, bool error, uint64_t data)
+{
+	fake.complete_msr++;
+	fake.msr_error = error;
+	fake.msr_data = data;
+}
+
 /* Identity map below 1 MiB, nothing above. */
 int x86_cpu_translate(struct x86_cpu *cpu, uint64_t la, uint64_t *gpa,
 		      bool *writeable, bool *user)

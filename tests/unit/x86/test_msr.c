@@ -266,6 +266,105 @@ static void test_guest_msr_access(void **state)
 	assert_int_equal(cpu->ops->wrmsr(cpu, 0x1b, 0xfee00900), -1);
 }
 
+/* KVM_X86_SET_MSR_FILTER's validation, one row per rule. */
+static void test_msr_filter_rules(void **state)
+{
+	struct harness *h = *state;
+	static uint8_t ones[KVM_MSR_FILTER_MAX_BITMAP_SIZE + 8];
+	struct kvm_msr_filter f;
+	const struct {
+		const char *name;
+		uint32_t flags, rflags, nmsrs;
+		void *bitmap;
+		long want;
+	} rows[] = {
+		{ "unknown filter flag", 2, 1, 1, ones, -EINVAL },
+		{ "default deny, no range", KVM_MSR_FILTER_DEFAULT_DENY, 0, 0, ones, -EINVAL },
+		{ "default allow, no range", 0, 0, 0, ones, 0 },
+		{ "range without read or write", 0, 0, 1, ones, -EINVAL },
+		{ "unknown range flag", 0, 4 | 1, 1, ones, -EINVAL },
+		{ "bitmap above 0x600 bytes", 0, 1, 0x600 * 8 + 1, ones, -EINVAL },
+		{ "bitmap of 0x600 bytes", 0, 1, 0x600 * 8, ones, 0 },
+		{ "bad bitmap pointer", 0, 1, 1, BAD_PTR, -EFAULT },
+		{ "default deny with a range", KVM_MSR_FILTER_DEFAULT_DENY, 3, 1, ones, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(&f, 0, sizeof(f));
+		f.flags = rows[i].flags;
+		f.ranges[3].flags = rows[i].rflags;
+		f.ranges[3].nmsrs = rows[i].nmsrs;
+		f.ranges[3].bitmap = rows[i].bitmap;
+		if (h_vm(h, KVM_X86_SET_MSR_FILTER, &f) != rows[i].want)
+			fail_msg("%s: %ld", rows[i].name,
+				 h_vm(h, KVM_X86_SET_MSR_FILTER, &f));
+	}
+	assert_int_equal(h_vm(h, KVM_X86_SET_MSR_FILTER, BAD_PTR), -EFAULT);
+}
+
+/*
+ * Guest accesses against a filter: the first range covering the access
+ * decides, then the default; x2APIC MSRs always pass; host accesses are
+ * never filtered.  Denied or failed accesses exit to user space only for
+ * the reasons KVM_CAP_X86_USER_SPACE_MSR enabled.
+ */
+static void test_msr_filter_guest(void **state)
+{
+	struct harness *h = *state;
+	struct x86_cpu *cpu = &h->vcpu.arch.cpu;
+	static uint8_t deny_0x10[1] = { 0xfe }, allow_all[8] = { 0xff };
+	struct kvm_msr_filter f = { .flags = KVM_MSR_FILTER_DEFAULT_DENY };
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR };
+	uint64_t v;
+
+	f.ranges[0] = (struct kvm_msr_filter_range) {
+		.flags = KVM_MSR_FILTER_READ, .base = 0x10, .nmsrs = 1,
+		.bitmap = deny_0x10 };
+	f.ranges[1] = (struct kvm_msr_filter_range) {
+		.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+		.base = 0x10, .nmsrs = 64, .bitmap = allow_all };
+	assert_int_equal(h_vm(h, KVM_X86_SET_MSR_FILTER, &f), 0);
+	assert_int_equal(cpu->ops->msr_check(cpu, 0x10, false), -1);
+	assert_int_equal(cpu->ops->msr_check(cpu, 0x10, true), 0);
+	assert_int_equal(cpu->ops->msr_check(cpu, 0x11, false), 0);
+	assert_int_equal(cpu->ops->msr_check(cpu, 0xc0000080, false), -1);
+	assert_int_equal(cpu->ops->msr_check(cpu, 0x808, true), 0);
+	assert_int_equal(get1(h, 0x10, &v), 1);		/* host: not filtered */
+
+	cap.args[0] = 8;
+	assert_int_equal(kvm_arch_vm_enable_cap(&h->kvm, &cap), -EINVAL);
+	cap.args[0] = KVM_MSR_EXIT_REASON_FILTER | KVM_MSR_EXIT_REASON_UNKNOWN;
+	assert_int_equal(kvm_arch_vm_enable_cap(&h->kvm, &cap), 0);
+	assert_int_equal(cpu->ops->msr_check(cpu, 0x10, false), X86_MSR_EXIT);
+	assert_int_equal(h->vcpu.arch.msr_exit_reason, KVM_MSR_EXIT_REASON_FILTER);
+	assert_int_equal(cpu->ops->rdmsr(cpu, 0x12345678, &v), X86_MSR_EXIT);
+	assert_int_equal(h->vcpu.arch.msr_exit_reason, KVM_MSR_EXIT_REASON_UNKNOWN);
+	/* A known MSR with a bad value is INVAL, not enabled: #GP. */
+	assert_int_equal(cpu->ops->wrmsr(cpu, 0x1d9, 1), -1);
+	cap.args[0] = KVM_MSR_EXIT_REASON_INVAL;
+	assert_int_equal(kvm_arch_vm_enable_cap(&h->kvm, &cap), 0);
+	assert_int_equal(cpu->ops->wrmsr(cpu, 0x1d9, 1), X86_MSR_EXIT);
+	assert_int_equal(h->vcpu.arch.msr_exit_reason, KVM_MSR_EXIT_REASON_INVAL);
+
+	/* No range: the filter is off again. */
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(h_vm(h, KVM_X86_SET_MSR_FILTER, &f), 0);
+	assert_int_equal(cpu->ops->msr_check(cpu, 0x10, false), 0);
+}
+
+/* IA32_POWER_CTL is kept as written, by the host and the guest. */
+static void test_power_ctl(void **state)
+{
+	struct harness *h = *state;
+	struct x86_cpu *cpu = &h->vcpu.arch.cpu;
+	uint64_t v;
+
+	assert_int_equal(cpu->ops->wrmsr(cpu, 0x1fc, 0x1234), 0);
+	assert_int_equal(get1(h, 0x1fc, &v), 1);
+	assert_int_equal(v, 0x1234);
+}
+
 static void test_tsc(void **state)
 {
 	struct harness *h = *state;
@@ -312,6 +411,9 @@ int main(void)
 		T(test_feature_msrs),
 		T(test_guest_msr_access),
 		T(test_tsc),
+		T(test_msr_filter_rules),
+		T(test_msr_filter_guest),
+		T(test_power_ctl),
 #undef T
 	};
 

@@ -347,6 +347,40 @@ static void test_guest_debug(void **state)
 	assert_int_equal(h->run->debug.arch.dr7, 0x402);
 }
 
+/* KVM_EXIT_X86_RDMSR/WRMSR and their completion. */
+static void test_exit_msr(void **state)
+{
+	struct harness *h = *state;
+	struct x86_exit wr = { .reason = X86_EXIT_MSR,
+		.msr = { .index = 0xdeadbeef, .write = true, .data = 0x1234 } };
+	struct x86_exit rd = { .reason = X86_EXIT_MSR,
+		.msr = { .index = 0xc0000084, .write = false } };
+
+	fake_push_exit(&wr);
+	fake_push_exit(&rd);
+	h->vcpu.arch.msr_exit_reason = KVM_MSR_EXIT_REASON_UNKNOWN;
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(h->run->exit_reason, KVM_EXIT_X86_WRMSR);
+	assert_int_equal(h->run->msr.index, 0xdeadbeef);
+	assert_int_equal(h->run->msr.data, 0x1234);
+	assert_int_equal(h->run->msr.reason, KVM_MSR_EXIT_REASON_UNKNOWN);
+	assert_int_equal(h->run->msr.error, 0);
+	h->run->msr.error = 1;
+	h->vcpu.arch.msr_exit_reason = KVM_MSR_EXIT_REASON_FILTER;
+	assert_int_equal(h_run(h), 0);
+	assert_int_equal(fake.complete_msr, 1);
+	assert_true(fake.msr_error);
+	assert_int_equal(h->run->exit_reason, KVM_EXIT_X86_RDMSR);
+	assert_int_equal(h->run->msr.index, 0xc0000084);
+	assert_int_equal(h->run->msr.reason, KVM_MSR_EXIT_REASON_FILTER);
+	h->run->msr.data = 0x5678;
+	h->run->immediate_exit = 1;
+	assert_int_equal(h_run(h), -EINTR);	/* completed all the same */
+	assert_int_equal(fake.complete_msr, 2);
+	assert_false(fake.msr_error);
+	assert_int_equal(fake.msr_data, 0x5678);
+}
+
 static void test_vm_ioctls(void **state)
 {
 	struct harness *h = *state;
@@ -392,6 +426,7 @@ static void test_check_extension(void **state)
 		{ KVM_CAP_IMMEDIATE_EXIT, 1 }, { KVM_CAP_GET_TSC_KHZ, 1 },
 		{ KVM_CAP_XSAVE, 1 }, { KVM_CAP_XCRS, 1 },
 		{ KVM_CAP_XSAVE2, 4096 }, { KVM_CAP_MMU_SHADOW_CACHE_CONTROL, 1 },
+		{ KVM_CAP_X86_USER_SPACE_MSR, 1 }, { KVM_CAP_X86_MSR_FILTER, 1 },
 		{ KVM_CAP_SET_GUEST_DEBUG, 1 }, { KVM_CAP_SET_GUEST_DEBUG2, 0x1f0003 },
 		{ KVM_CAP_SYNC_REGS, KVM_SYNC_X86_VALID_FIELDS },
 		{ KVM_CAP_MAX_VCPUS, KVM_MAX_VCPUS },
@@ -403,7 +438,7 @@ static void test_check_extension(void **state)
 		{ KVM_CAP_TSC_CONTROL, 0 }, { KVM_CAP_MCE, 0 },
 		{ KVM_CAP_EXCEPTION_PAYLOAD, 0 }, { KVM_CAP_X86_SMM, 0 },
 		{ KVM_CAP_ADJUST_CLOCK, 0 }, { KVM_CAP_NESTED_STATE, 0 },
-		{ KVM_CAP_X86_USER_SPACE_MSR, 0 }, { KVM_CAP_EXIT_HYPERCALL, 0 },
+ { KVM_CAP_EXIT_HYPERCALL, 0 },
 		{ 100000, 0 },
 	};
 	size_t i;
@@ -429,6 +464,7 @@ int main(void)
 		T(test_irq_window),
 		T(test_sync_regs),
 		T(test_guest_debug),
+		T(test_exit_msr),
 		T(test_vm_ioctls),
 		T(test_check_extension),
 #undef T
