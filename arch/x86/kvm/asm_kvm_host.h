@@ -100,6 +100,8 @@ struct kvm_arch {
 	uint64_t disabled_quirks;
 	/* KVM_CAP_X86_USER_SPACE_MSR: KVM_MSR_EXIT_REASON_* taken to user space */
 	uint32_t user_space_msr_mask;
+	/* KVM_CAP_MSR_PLATFORM_INFO: the guest may read MSR_PLATFORM_INFO */
+	bool guest_can_read_msr_platform_info;
 	/* KVM_X86_SET_MSR_FILTER; RCU-published, NULL = no filter (msr.c) */
 	struct kvm_x86_msr_filter *msr_filter;
 	int64_t default_tsc_offset;	/* new vCPUs' TSC offset (TSC 0 at VM creation) */
@@ -135,6 +137,7 @@ struct kvm_vcpu_arch {
 	uint64_t ucode_rev;		/* IA32_UCODE_REV (BIOS_SIGN_ID) */
 	uint64_t arch_capabilities;	/* IA32_ARCH_CAPABILITIES */
 	uint64_t power_ctl;		/* MSR_IA32_POWER_CTL */
+	uint64_t platform_info;		/* MSR_PLATFORM_INFO, host-written */
 	struct kvm_mtrr mtrr;
 
 	/* In-kernel local APIC (platform.c); NULL without KVM_CREATE_IRQCHIP. */

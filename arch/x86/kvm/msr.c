@@ -26,6 +26,7 @@
 #define MSR_EBL_CR_POWERON		0x0000002a
 #define MSR_IA32_TSC_ADJUST		0x0000003b
 #define MSR_IA32_UCODE_REV		0x0000008b
+#define MSR_PLATFORM_INFO		0x000000ce
 #define MSR_MTRRcap			0x000000fe
 #define MSR_IA32_ARCH_CAPABILITIES	0x0000010a
 #define MSR_IA32_SYSENTER_CS		0x00000174
@@ -99,6 +100,7 @@ static const uint32_t msrs_to_save_base[] = {
 	MSR_IA32_TSC, MSR_IA32_CR_PAT,
 	MSR_EFER, MSR_FS_BASE, MSR_GS_BASE, MSR_IA32_APICBASE,
 	MSR_IA32_TSC_ADJUST, MSR_IA32_MISC_ENABLE, MSR_IA32_POWER_CTL,
+	MSR_PLATFORM_INFO,
 	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL,
 	MSR_IA32_ARCH_CAPABILITIES, MSR_IA32_UCODE_REV,
 	MSR_MTRRdefType,
@@ -429,6 +431,12 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data,
 	case MSR_IA32_TSC_ADJUST:	*data = a->tsc_adjust; break;
 	case MSR_IA32_MISC_ENABLE:	*data = a->misc_enable; break;
 	case MSR_IA32_POWER_CTL:	*data = a->power_ctl; break;
+	case MSR_PLATFORM_INFO:
+		if (!host_initiated &&
+		    !vcpu->kvm->arch.guest_can_read_msr_platform_info)
+			return 1;
+		*data = a->platform_info;
+		break;
 	case MSR_IA32_MCG_CAP:		*data = a->mcg_cap; break;
 	case MSR_IA32_MCG_STATUS:	*data = a->mcg_status; break;
 	case MSR_IA32_MCG_CTL:
@@ -563,6 +571,12 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data,
 	case MSR_IA32_POWER_CTL:
 		/* Kept as written, as KVM does: no power management here. */
 		a->power_ctl = data;
+		break;
+	case MSR_PLATFORM_INFO:
+		/* Read-only for the guest; the VMM writes what it reports. */
+		if (!host_initiated)
+			return 1;
+		a->platform_info = data;
 		break;
 	case MSR_IA32_MCG_CAP: case MSR_IA32_MCG_STATUS: case MSR_IA32_MCG_CTL:
 		return set_mcg(vcpu, index, data, host_initiated);

@@ -48,6 +48,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 	if (type != KVM_X86_DEFAULT_VM && type != KVM_X86_SW_PROTECTED_VM)
 		return -EINVAL;
 	memset(&kvm->arch, 0, sizeof(kvm->arch));
+	kvm->arch.guest_can_read_msr_platform_info = true;
 	/* All vCPUs share one offset: their TSCs start at 0 and stay in sync. */
 	kvm->arch.default_tsc_offset = -(int64_t)kvm_host_rdtsc();
 	kvm_host_tsc_khz();
@@ -89,6 +90,7 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_SET_GUEST_DEBUG:
 	case KVM_CAP_X86_USER_SPACE_MSR:
 	case KVM_CAP_X86_MSR_FILTER:
+	case KVM_CAP_MSR_PLATFORM_INFO:
 		return 1;
 	case KVM_CAP_SET_GUEST_DEBUG2:
 		return KVM_GUESTDBG_VALID_MASK;
@@ -137,6 +139,9 @@ int kvm_arch_vm_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 		if (cap->args[0] & ~KVM_MSR_EXIT_REASON_VALID_MASK)
 			return -EINVAL;
 		kvm->arch.user_space_msr_mask = (uint32_t)cap->args[0];
+		return 0;
+	case KVM_CAP_MSR_PLATFORM_INFO:
+		kvm->arch.guest_can_read_msr_platform_info = cap->args[0];
 		return 0;
 	default:
 		return -EINVAL;

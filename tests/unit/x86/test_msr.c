@@ -365,6 +365,29 @@ static void test_power_ctl(void **state)
 	assert_int_equal(v, 0x1234);
 }
 
+/*
+ * MSR_PLATFORM_INFO: written by the host only; the guest reads it unless
+ * KVM_CAP_MSR_PLATFORM_INFO was disabled, then RDMSR is a #GP.
+ */
+static void test_platform_info(void **state)
+{
+	struct harness *h = *state;
+	struct x86_cpu *cpu = &h->vcpu.arch.cpu;
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_MSR_PLATFORM_INFO };
+	uint64_t v;
+
+	assert_int_equal(set1(h, 0xce, 0xff00), 1);
+	assert_int_equal(cpu->ops->rdmsr(cpu, 0xce, &v), 0);
+	assert_int_equal(v, 0xff00);
+	assert_int_equal(cpu->ops->wrmsr(cpu, 0xce, 0), -1);
+	assert_int_equal(kvm_arch_vm_enable_cap(&h->kvm, &cap), 0);
+	assert_int_equal(cpu->ops->rdmsr(cpu, 0xce, &v), -1);
+	assert_int_equal(get1(h, 0xce, &v), 1);
+	cap.args[0] = 1;
+	assert_int_equal(kvm_arch_vm_enable_cap(&h->kvm, &cap), 0);
+	assert_int_equal(cpu->ops->rdmsr(cpu, 0xce, &v), 0);
+}
+
 static void test_tsc(void **state)
 {
 	struct harness *h = *state;
@@ -414,6 +437,7 @@ int main(void)
 		T(test_msr_filter_rules),
 		T(test_msr_filter_guest),
 		T(test_power_ctl),
+		T(test_platform_info),
 #undef T
 	};
 
