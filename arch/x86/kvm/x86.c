@@ -16,6 +16,7 @@
  * the engine keeps pointers into memslot memory.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -1532,12 +1533,37 @@ static bool take_signal(struct kvm_vcpu *vcpu)
  * engine runs and dropped at every kick, so that a memslot update
  * (synchronize_rcu) can complete before the guest is re-entered.
  */
+/*
+ * State that KVM_SET_SREGS accepts but hardware refuses to enter: in IA-32e
+ * mode, a code segment with both L and D set (Intel SDM Vol. 3, 27.3.1.2;
+ * AMD's VMRUN refuses it too).  KVM reports the failed VM entry as
+ * KVM_EXIT_FAIL_ENTRY with VMX's reason, "invalid guest state" with the
+ * entry-failure bit.
+ */
+#define VMX_ENTRY_FAIL_INVALID_STATE 0x80000021u
+
+static bool entry_fails(struct kvm_vcpu *vcpu)
+{
+	const struct x86_cpu *cpu = vcpu_cpu(vcpu);
+	uint32_t cs = cpu->seg[X86_CS].attr;
+
+	if (!(cpu->efer & X86_EFER_LMA) || !(cs & X86_SEG_L) || !(cs & X86_SEG_DB))
+		return false;
+	vcpu->run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+	vcpu->run->fail_entry.hardware_entry_failure_reason =
+		VMX_ENTRY_FAIL_INVALID_STATE;
+	vcpu->run->fail_entry.cpu = (uint32_t)sched_getcpu();
+	return true;
+}
+
 static int vcpu_run(struct kvm_vcpu *vcpu)
 {
 	struct x86_cpu *cpu = vcpu_cpu(vcpu);
 	enum x86_exit_reason reason;
 	bool nmi_held;
 
+	if (entry_fails(vcpu))
+		return 0;
 	for (;;) {
 		if (take_signal(vcpu))
 			return -EINTR;
