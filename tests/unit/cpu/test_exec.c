@@ -97,6 +97,10 @@ GUEST(long_msr_exit, ".code64\n"
       "mov $0xc0000080, %ecx\n mov $7, %eax\n xor %edx, %edx\n wrmsr\n"
       "hlt\n");
 
+GUEST(long_hypercall, ".code64\n"
+      "mov $11, %eax\n vmcall\n mov %rax, %rbx\n"
+      "vmmcall\n mov %rax, %rsi\n hlt\n");
+
 GUEST(long_smc, ".code64\n"
       "lea patch(%rip), %rdi\n movb $0x42, 1(%rdi)\n"
       "patch: mov $0x11, %al\n hlt\n");
@@ -526,6 +530,41 @@ static void check_msr_exit(struct th *t)
 	assert_int_not_equal(t->cpu.efer, 7);	/* the write never happened */
 }
 
+/*
+ * VMCALL reaches the host, which answers in RAX; VMMCALL is patched into
+ * VMCALL (the host asks for it once) and runs as a VMCALL.
+ */
+static int hc_calls, hc_patches;
+
+static int hypercall_op(struct x86_cpu *cpu, bool vmmcall)
+{
+	if (vmmcall) {
+		hc_patches++;
+		return X86_HC_PATCH;
+	}
+	cpu->gpr[X86_RAX] = 100 + hc_calls++;
+	return 0;
+}
+
+static void prep_hypercall(struct th *t)
+{
+	hc_calls = hc_patches = 0;
+	t->ops.hypercall = hypercall_op;
+}
+
+static void prep_catch(struct th *t)
+{
+	th_catch_all(t, true);
+}
+
+static void check_hypercall(struct th *t)
+{
+	assert_int_equal(hc_calls, 2);
+	assert_int_equal(hc_patches, 1);
+	/* the VMMCALL's bytes are a VMCALL now */
+	assert_memory_equal(t->ram + TH_CODE + 11, "\x0f\x01\xc1", 3);
+}
+
 static void check_pf(struct th *t)
 {
 	/* the faulting write must not have happened */
@@ -675,6 +714,13 @@ static const struct row rows[] = {
 	  long_msr_exit_end, X86_EXIT_HLT,
 	  { { R(BX), 0x11223344 }, { R(SI), 0xaabbccdd }, { R(BP), 0x10d },
 	    END }, prep_msr_exit, check_msr_exit },
+	{ "long_vmcall_vmmcall_patched", th_long64, long_hypercall_start,
+	  long_hypercall_end, X86_EXIT_HLT,
+	  { { R(BX), 100 }, { R(SI), 101 }, END }, prep_hypercall,
+	  check_hypercall },
+	{ "long_vmcall_without_host_is_ud", th_long64, long_hypercall_start,
+	  long_hypercall_end, X86_EXIT_HLT, { { R(BP), 0x106 }, END },
+	  prep_catch },
 	{ "real_to_long", prep_real_to_long, NULL, NULL, X86_EXIT_HLT,
 	  { { R(BX), 0x123456789 }, { R(DX), 0x500 }, END }, NULL,
 	  check_real_to_long },

@@ -203,6 +203,14 @@ struct x86_cpu_ops {
 	 * X86_MSR_EXIT.  NULL: always go on.
 	 */
 	int (*msr_check)(struct x86_cpu *cpu, uint32_t index, bool write);
+	/*
+	 * VMCALL (vmmcall false) or VMMCALL: a hypercall to the host, which
+	 * reads and sets the registers.  0: the instruction retires; -1: #UD;
+	 * X86_HC_PATCH: the engine writes the other one of the two (3 bytes,
+	 * as the guest's code) over the instruction and runs that instead.
+	 * NULL: both are #UD.
+	 */
+	int (*hypercall)(struct x86_cpu *cpu, bool vmmcall);
 	/* Page for PIO data (string I/O moves up to a page per exit). */
 	uint8_t *pio_buf;
 };
@@ -288,6 +296,7 @@ void x86_cpu_complete_mmio(struct x86_cpu *cpu, const uint8_t data[8]);
  * as the other completions.
  */
 #define X86_MSR_EXIT 1
+#define X86_HC_PATCH 1
 void x86_cpu_complete_msr(struct x86_cpu *cpu, bool error, uint64_t data);
 
 /*

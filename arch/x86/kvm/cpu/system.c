@@ -491,6 +491,33 @@ static void x86_i_cpuid(struct x86_cpu *cpu, const struct x86_insn *in)
 	cpu->gpr[X86_RDX] = out[3];
 }
 
+/*
+ * VMCALL/VMMCALL: there is no VMX or SVM root here, only the host's
+ * hypercall interface.  A patch request rewrites the instruction as the
+ * other one through the normal write path (self-modifying code rules
+ * apply) and runs it again.
+ */
+static void x86_i_vmcall(struct x86_cpu *cpu, const struct x86_insn *in)
+{
+	static const uint8_t vmcall[3] = { 0x0f, 0x01, 0xc1 };
+	static const uint8_t vmmcall[3] = { 0x0f, 0x01, 0xd9 };
+	bool amd = in->mnem == ZYDIS_MNEMONIC_VMMCALL;
+	int r;
+
+	if (!cpu->ops->hypercall)
+		x86_ud(cpu);
+	r = cpu->ops->hypercall(cpu, amd);
+	if (r == X86_HC_PATCH) {
+		x86_write_lin_buf(cpu, cpu->seg[X86_CS].base + cpu->rip,
+				  amd ? vmcall : vmmcall, 3, X86_PV_SUP, true);
+		cpu->priv->next_rip = cpu->rip;
+		cpu->priv->brk = true;
+		return;
+	}
+	if (r)
+		x86_ud(cpu);
+}
+
 static void x86_i_rdtsc(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	uint64_t t;
@@ -934,6 +961,8 @@ void x86_system_register(void)
 		{ ZYDIS_MNEMONIC_INVD, x86_i_wbinvd },
 		{ ZYDIS_MNEMONIC_WBINVD, x86_i_wbinvd },
 		{ ZYDIS_MNEMONIC_CPUID, x86_i_cpuid },
+		{ ZYDIS_MNEMONIC_VMCALL, x86_i_vmcall },
+		{ ZYDIS_MNEMONIC_VMMCALL, x86_i_vmcall },
 		{ ZYDIS_MNEMONIC_RDTSC, x86_i_rdtsc },
 		{ ZYDIS_MNEMONIC_RDTSCP, x86_i_rdtsc },
 		{ ZYDIS_MNEMONIC_RDPID, x86_i_rdpid },
