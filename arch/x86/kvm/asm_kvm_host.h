@@ -120,6 +120,8 @@ struct kvm_vcpu_arch {
 	/* An RDMSR/WRMSR exit (KVM_EXIT_X86_*) is outstanding, and why. */
 	bool msr_pending;
 	uint32_t msr_exit_reason;
+	/* KVM_CAP_ENFORCE_PV_FEATURE_CPUID: PV features need their CPUID bit */
+	bool pv_cpuid_enforce;
 	uint32_t mp_state;		/* KVM_MP_STATE_* */
 
 	/*

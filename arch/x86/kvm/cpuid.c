@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/kvm_para.h>
+
 #include "x86.h"
 
 #define KVM_CPUID_SIGNATURE_LEAF 0x40000000u
@@ -147,7 +149,8 @@ static int cpuid_add_range(struct cpuid_array *a, uint32_t base)
 /*
  * KVM's paravirtual leaves (Documentation/virt/kvm/x86/cpuid.rst): the
  * "KVMKVMKVM" signature, and the feature leaf with only what skvm
- * implements: no KVM_FEATURE_* yet (no kvmclock, no PV EOI ...).
+ * implements: PV_SCHED_YIELD (KVM_HC_SCHED_YIELD; no kvmclock, no PV EOI
+ * yet).
  */
 static int cpuid_add_kvm_leaves(struct cpuid_array *a)
 {
@@ -162,6 +165,7 @@ static int cpuid_add_kvm_leaves(struct cpuid_array *a)
 	if (ret)
 		return ret;
 	memset(r, 0, sizeof(r));
+	r[CPUID_EAX] = 1u << KVM_FEATURE_PV_SCHED_YIELD;
 	return cpuid_add(a, KVM_CPUID_FEATURES_LEAF, 0, r);
 }
 
@@ -311,6 +315,20 @@ bool guest_cpuid_has(struct kvm_vcpu *vcpu, struct cpuid_bit f)
 	struct kvm_cpuid_entry2 *e = kvm_find_cpuid_entry(vcpu, f.leaf, f.subleaf);
 
 	return e && ((*entry_reg(e, f.reg) >> f.bit) & 1);
+}
+
+/*
+ * Without KVM_CAP_ENFORCE_PV_FEATURE_CPUID every PV feature works, as with
+ * KVM; with it, only those the guest's CPUID 0x40000001 EAX lists.
+ */
+bool guest_pv_has(struct kvm_vcpu *vcpu, unsigned int feature)
+{
+	struct kvm_cpuid_entry2 *e;
+
+	if (!vcpu->arch.pv_cpuid_enforce)
+		return true;
+	e = kvm_find_cpuid_entry(vcpu, KVM_CPUID_FEATURES_LEAF, 0);
+	return e && ((e->eax >> feature) & 1);
 }
 
 int cpuid_maxphyaddr(struct kvm_vcpu *vcpu)

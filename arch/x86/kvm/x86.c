@@ -16,6 +16,8 @@
  * the engine keeps pointers into memslot memory.
  */
 #include <errno.h>
+#include <linux/kvm_para.h>
+#include <sched.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,8 @@
 #define BP_VECTOR 3
 #define OF_VECTOR 4
 #define XSAVE_HDR_OFFSET 512
+/* Quirks whose disabling is honoured (KVM_CAP_DISABLE_QUIRKS2). */
+#define KVM_X86_VALID_QUIRKS KVM_X86_QUIRK_FIX_HYPERCALL_INSN
 #define KVM_GUESTDBG_VALID_MASK						\
 	(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP |		\
 	 KVM_GUESTDBG_USE_HW_BP | KVM_GUESTDBG_USE_SW_BP |		\
@@ -92,7 +96,10 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_X86_USER_SPACE_MSR:
 	case KVM_CAP_X86_MSR_FILTER:
 	case KVM_CAP_MSR_PLATFORM_INFO:
+	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
 		return 1;
+	case KVM_CAP_DISABLE_QUIRKS2:
+		return KVM_X86_VALID_QUIRKS;
 	case KVM_CAP_SET_GUEST_DEBUG2:
 		return KVM_GUESTDBG_VALID_MASK;
 	/* The in-kernel irqchip and PIT (platform.c, docs/platform.md). */
@@ -143,6 +150,11 @@ int kvm_arch_vm_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 		return 0;
 	case KVM_CAP_MSR_PLATFORM_INFO:
 		kvm->arch.guest_can_read_msr_platform_info = cap->args[0];
+		return 0;
+	case KVM_CAP_DISABLE_QUIRKS2:
+		if (cap->args[0] & ~KVM_X86_VALID_QUIRKS)
+			return -EINVAL;
+		kvm->arch.disabled_quirks = cap->args[0];
 		return 0;
 	default:
 		return -EINVAL;
@@ -371,6 +383,66 @@ static int x86_op_wrmsr(struct x86_cpu *cpu, uint32_t index, uint64_t val)
 	return r ? msr_failed(cpu_vcpu(cpu), msr_fail_reason(r)) : 0;
 }
 
+/* Real mode: 0; virtual-8086: 3; else the RPL of CS. */
+static int vcpu_cpl(const struct x86_cpu *cpu)
+{
+	if (!(cpu->cr0 & X86_CR0_PE))
+		return 0;
+	if (cpu->rflags & X86_RFLAGS_VM)
+		return 3;
+	return cpu->seg[X86_CS].sel & 3;
+}
+
+static bool is_64_bit_mode(const struct x86_cpu *cpu)
+{
+	return (cpu->efer & X86_EFER_LMA) && (cpu->seg[X86_CS].attr & X86_SEG_L);
+}
+
+/*
+ * KVM's hypercalls (Documentation/virt/kvm/x86/hypercalls.rst): number in
+ * RAX, arguments in RBX, RCX, RDX, RSI (32 bits outside 64-bit mode),
+ * result in RAX; -KVM_EPERM above CPL 0, -KVM_ENOSYS for what is not
+ * implemented or not in the guest's PV CPUID under enforcement.
+ * VMCALL is the native instruction (the engine is Intel-like); a VMMCALL
+ * is patched into a VMCALL unless KVM_X86_QUIRK_FIX_HYPERCALL_INSN was
+ * disabled, then it is a #UD, as on KVM with VMX.
+ */
+static int x86_op_hypercall(struct x86_cpu *cpu, bool vmmcall)
+{
+	struct kvm_vcpu *vcpu = cpu_vcpu(cpu);
+	bool op_64_bit = is_64_bit_mode(cpu);
+	uint64_t nr = cpu->gpr[X86_RAX];
+	uint64_t ret;
+
+	if (vmmcall) {
+		if (vcpu->kvm->arch.disabled_quirks &
+		    KVM_X86_QUIRK_FIX_HYPERCALL_INSN)
+			return -1;
+		return X86_HC_PATCH;
+	}
+	if (!op_64_bit)
+		nr = (uint32_t)nr;
+	ret = -KVM_ENOSYS;
+	if (vcpu_cpl(cpu) != 0) {
+		ret = -KVM_EPERM;
+	} else if (nr == KVM_HC_VAPIC_POLL_IRQ) {
+		ret = 0;
+	} else if (nr == KVM_HC_SCHED_YIELD &&
+		   guest_pv_has(vcpu, KVM_FEATURE_PV_SCHED_YIELD)) {
+		/*
+		 * A directed yield to the vCPU with APIC ID RBX: its thread
+		 * is the host's to schedule, so give the CPU up to it.
+		 */
+		sched_yield();
+		ret = 0;
+	}
+	if (!op_64_bit)
+		ret = (uint32_t)ret;
+	cpu->gpr[X86_RAX] = ret;
+	kvm_vcpu_stat(vcpu)->hypercalls++;
+	return 0;
+}
+
 static uint64_t x86_op_rdtsc(struct x86_cpu *cpu)
 {
 	return kvm_read_guest_tsc(cpu_vcpu(cpu));
@@ -404,6 +476,7 @@ static const struct x86_cpu_ops x86_ops_template = {
 	.rdtsc = x86_op_rdtsc,
 	.pending_irq = x86_op_pending_irq,
 	.msr_check = x86_op_msr_check,
+	.hypercall = x86_op_hypercall,
 };
 
 void kvm_x86_state_changed(struct kvm_vcpu *vcpu)
@@ -482,7 +555,15 @@ void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 
 int kvm_arch_vcpu_enable_cap(struct kvm_vcpu *vcpu, struct kvm_enable_cap *cap)
 {
-	return -EINVAL;
+	if (cap->flags)
+		return -EINVAL;
+	switch (cap->cap) {
+	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
+		vcpu->arch.pv_cpuid_enforce = cap->args[0];
+		return 0;
+	default:
+		return -EINVAL;
+	}
 }
 
 /* --- Registers --------------------------------------------------------- */

@@ -29,6 +29,7 @@
 #define X86_EFER_FFXSR	(1ULL << 14)
 #define X86_RFLAGS_FIXED	(1ULL << 1)
 #define X86_RFLAGS_IF	(1ULL << 9)
+#define X86_RFLAGS_VM	(1ULL << 17)
 
 #define X86_APIC_BASE_BSP	(1ULL << 8)
 #define X86_APIC_BASE_EXTD	(1ULL << 10)
@@ -93,6 +94,8 @@ bool guest_cpuid_has(struct kvm_vcpu *vcpu, struct cpuid_bit f);
 bool kvm_cpu_cap_has(struct cpuid_bit f);
 /* Physical-address width of the guest (CPUID 0x80000008 EAX[7:0]). */
 int cpuid_maxphyaddr(struct kvm_vcpu *vcpu);
+/* KVM_FEATURE_* bit in the guest's CPUID 0x40000001 EAX (when enforced). */
+bool guest_pv_has(struct kvm_vcpu *vcpu, unsigned int feature);
 /* XCR0 bits the engine implements (CPUID 0xd.0 EDX:EAX); FP always. */
 uint64_t kvm_supported_xcr0(void);
 /* Size of an XSAVE area holding the components in xcr0. */

@@ -381,6 +381,64 @@ static void test_exit_msr(void **state)
 	assert_int_equal(fake.msr_data, 0x5678);
 }
 
+/*
+ * Hypercalls: KVM_HC_VAPIC_POLL_IRQ and KVM_HC_SCHED_YIELD answer 0,
+ * others -KVM_ENOSYS, CPL 3 -KVM_EPERM, 32-bit results outside 64-bit
+ * mode; SCHED_YIELD is -KVM_ENOSYS once PV CPUID is enforced without its
+ * bit.  VMMCALL is patched, or #UD without the quirk.
+ */
+static void test_hypercall(void **state)
+{
+	struct harness *h = *state;
+	struct x86_cpu *cpu = &h->vcpu.arch.cpu;
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_ENFORCE_PV_FEATURE_CPUID,
+				      .args = { 1 } };
+	struct kvm_enable_cap quirks = { .cap = KVM_CAP_DISABLE_QUIRKS2 };
+	const struct {
+		uint64_t nr;
+		bool user, compat;
+		uint64_t want;
+	} rows[] = {
+		{ 1, false, false, 0 },
+		{ 11, false, false, 0 },
+		{ 5, false, false, (uint64_t)-1000 },
+		{ 10, false, false, (uint64_t)-1000 },
+		{ 0x10000000b, false, false, (uint64_t)-1000 },
+		{ 0x10000000b, false, true, 0 },	/* nr truncated: 11 */
+		{ 99, false, true, (uint32_t)-1000 },
+		{ 1, true, false, (uint64_t)-1 },
+	};
+	uint64_t stat0 = kvm_vcpu_stat(&h->vcpu)->hypercalls;
+	size_t i;
+
+	cpu->cr0 |= 1;
+	cpu->efer |= 1 << 10;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		cpu->seg[X86_CS].attr = rows[i].compat ? 0 : X86_SEG_L;
+		cpu->seg[X86_CS].sel = rows[i].user ? 0x33 : 0x10;
+		cpu->gpr[X86_RAX] = rows[i].nr;
+		assert_int_equal(cpu->ops->hypercall(cpu, false), 0);
+		if (cpu->gpr[X86_RAX] != rows[i].want)
+			fail_msg("row %zu: %#llx", i,
+				 (unsigned long long)cpu->gpr[X86_RAX]);
+	}
+	assert_int_equal(kvm_vcpu_stat(&h->vcpu)->hypercalls - stat0, i);
+	cpu->seg[X86_CS].attr = X86_SEG_L;
+	cpu->seg[X86_CS].sel = 0x10;
+
+	assert_int_equal(h_vcpu(h, KVM_ENABLE_CAP, &cap), 0);
+	cpu->gpr[X86_RAX] = 11;
+	assert_int_equal(cpu->ops->hypercall(cpu, false), 0);
+	assert_int_equal(cpu->gpr[X86_RAX], (uint64_t)-1000);
+
+	assert_int_equal(cpu->ops->hypercall(cpu, true), X86_HC_PATCH);
+	quirks.args[0] = 1 << 4;
+	assert_int_equal(kvm_arch_vm_enable_cap(&h->kvm, &quirks), -EINVAL);
+	quirks.args[0] = KVM_X86_QUIRK_FIX_HYPERCALL_INSN;
+	assert_int_equal(kvm_arch_vm_enable_cap(&h->kvm, &quirks), 0);
+	assert_int_equal(cpu->ops->hypercall(cpu, true), -1);
+}
+
 static void test_vm_ioctls(void **state)
 {
 	struct harness *h = *state;
@@ -428,6 +486,9 @@ static void test_check_extension(void **state)
 		{ KVM_CAP_XSAVE2, 4096 }, { KVM_CAP_MMU_SHADOW_CACHE_CONTROL, 1 },
 		{ KVM_CAP_X86_USER_SPACE_MSR, 1 }, { KVM_CAP_X86_MSR_FILTER, 1 },
 		{ KVM_CAP_MSR_PLATFORM_INFO, 1 },
+		{ KVM_CAP_ENFORCE_PV_FEATURE_CPUID, 1 },
+		{ KVM_CAP_DISABLE_QUIRKS2, KVM_X86_QUIRK_FIX_HYPERCALL_INSN },
+		{ KVM_CAP_DISABLE_QUIRKS, 0 },
 		{ KVM_CAP_SET_GUEST_DEBUG, 1 }, { KVM_CAP_SET_GUEST_DEBUG2, 0x1f0003 },
 		{ KVM_CAP_SYNC_REGS, KVM_SYNC_X86_VALID_FIELDS },
 		{ KVM_CAP_MAX_VCPUS, KVM_MAX_VCPUS },
@@ -466,6 +527,7 @@ int main(void)
 		T(test_sync_regs),
 		T(test_guest_debug),
 		T(test_exit_msr),
+		T(test_hypercall),
 		T(test_vm_ioctls),
 		T(test_check_extension),
 #undef T
