@@ -101,6 +101,10 @@ GUEST(long_hypercall, ".code64\n"
       "mov $11, %eax\n vmcall\n mov %rax, %rbx\n"
       "vmmcall\n mov %rax, %rsi\n hlt\n");
 
+GUEST(long_monitor_mwait, ".code64\n"
+      "mov $0x2000, %eax\n xor %ecx, %ecx\n xor %edx, %edx\n"
+      "monitor\n mov $1, %ebx\n mwait\n mov $2, %esi\n hlt\n");
+
 GUEST(long_smc, ".code64\n"
       "lea patch(%rip), %rdi\n movb $0x42, 1(%rdi)\n"
       "patch: mov $0x11, %al\n hlt\n");
@@ -557,6 +561,25 @@ static void prep_catch(struct th *t)
 	th_catch_all(t, true);
 }
 
+static int mm_calls;
+
+static int monitor_mwait_nop(struct x86_cpu *cpu, bool mwait)
+{
+	mm_calls += mwait ? 10 : 1;
+	return 0;
+}
+
+static void prep_monitor_mwait(struct th *t)
+{
+	mm_calls = 0;
+	t->ops.monitor_mwait = monitor_mwait_nop;
+}
+
+static void check_monitor_mwait(struct th *t)
+{
+	assert_int_equal(mm_calls, 11);
+}
+
 static void check_hypercall(struct th *t)
 {
 	assert_int_equal(hc_calls, 2);
@@ -721,6 +744,13 @@ static const struct row rows[] = {
 	{ "long_vmcall_without_host_is_ud", th_long64, long_hypercall_start,
 	  long_hypercall_end, X86_EXIT_HLT, { { R(BP), 0x106 }, END },
 	  prep_catch },
+	{ "long_monitor_mwait_host_nop", th_long64, long_monitor_mwait_start,
+	  long_monitor_mwait_end, X86_EXIT_HLT,
+	  { { R(BX), 1 }, { R(SI), 2 }, END }, prep_monitor_mwait,
+	  check_monitor_mwait },
+	{ "long_monitor_without_host_is_ud", th_long64, long_monitor_mwait_start,
+	  long_monitor_mwait_end, X86_EXIT_HLT,
+	  { { R(BX), 0 }, { R(BP), 0x106 }, END }, prep_catch },
 	{ "real_to_long", prep_real_to_long, NULL, NULL, X86_EXIT_HLT,
 	  { { R(BX), 0x123456789 }, { R(DX), 0x500 }, END }, NULL,
 	  check_real_to_long },

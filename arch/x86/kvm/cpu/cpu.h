@@ -211,6 +211,8 @@ struct x86_cpu_ops {
 	 * NULL: both are #UD.
 	 */
 	int (*hypercall)(struct x86_cpu *cpu, bool vmmcall);
+	/* MONITOR or MWAIT: 0 runs it as a NOP, -1 is #UD.  NULL: #UD. */
+	int (*monitor_mwait)(struct x86_cpu *cpu, bool mwait);
 	/* Page for PIO data (string I/O moves up to a page per exit). */
 	uint8_t *pio_buf;
 };

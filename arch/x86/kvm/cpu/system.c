@@ -518,6 +518,15 @@ static void x86_i_vmcall(struct x86_cpu *cpu, const struct x86_insn *in)
 		x86_ud(cpu);
 }
 
+/* MONITOR/MWAIT: what they do is the host's choice (KVM: NOP or #UD). */
+static void x86_i_monitor(struct x86_cpu *cpu, const struct x86_insn *in)
+{
+	bool mwait = in->mnem == ZYDIS_MNEMONIC_MWAIT;
+
+	if (!cpu->ops->monitor_mwait || cpu->ops->monitor_mwait(cpu, mwait))
+		x86_ud(cpu);
+}
+
 static void x86_i_rdtsc(struct x86_cpu *cpu, const struct x86_insn *in)
 {
 	uint64_t t;
@@ -963,6 +972,8 @@ void x86_system_register(void)
 		{ ZYDIS_MNEMONIC_CPUID, x86_i_cpuid },
 		{ ZYDIS_MNEMONIC_VMCALL, x86_i_vmcall },
 		{ ZYDIS_MNEMONIC_VMMCALL, x86_i_vmcall },
+		{ ZYDIS_MNEMONIC_MONITOR, x86_i_monitor },
+		{ ZYDIS_MNEMONIC_MWAIT, x86_i_monitor },
 		{ ZYDIS_MNEMONIC_RDTSC, x86_i_rdtsc },
 		{ ZYDIS_MNEMONIC_RDTSCP, x86_i_rdtsc },
 		{ ZYDIS_MNEMONIC_RDPID, x86_i_rdpid },
