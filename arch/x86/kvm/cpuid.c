@@ -331,6 +331,13 @@ bool guest_pv_has(struct kvm_vcpu *vcpu, unsigned int feature)
 	return e && ((e->eax >> feature) & 1);
 }
 
+bool guest_has_mwait(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->kvm->arch.disabled_quirks & KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT)
+		return vcpu->arch.misc_enable & MISC_ENABLE_MWAIT;
+	return guest_cpuid_has(vcpu, X86_FEATURE_MWAIT);
+}
+
 int cpuid_maxphyaddr(struct kvm_vcpu *vcpu)
 {
 	struct kvm_cpuid_entry2 *e = kvm_find_cpuid_entry(vcpu, 0x80000000u, 0);
@@ -345,6 +352,8 @@ int cpuid_maxphyaddr(struct kvm_vcpu *vcpu)
  * The bits KVM recomputes from vCPU state (cpuid.c, "runtime" update):
  * OSXSAVE mirrors CR4.OSXSAVE, APIC mirrors APIC_BASE.EN, OSPKE mirrors
  * CR4.PKE, and CPUID.0xd.0 EBX is the XSAVE size for the current XCR0.
+ * With KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT disabled, MONITOR mirrors
+ * IA32_MISC_ENABLE.ENABLE_MONITOR_FSM too.
  */
 static void cpuid_update_runtime(struct kvm_vcpu *vcpu,
 				 struct kvm_cpuid_entry2 *e, int nent)
@@ -359,6 +368,10 @@ static void cpuid_update_runtime(struct kvm_vcpu *vcpu,
 				     cpu->cr4 & X86_CR4_OSXSAVE);
 		entry_change(best, X86_FEATURE_APIC,
 			     cpu->apic_base & X86_APIC_BASE_ENABLE);
+		if (vcpu->kvm->arch.disabled_quirks &
+		    KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT)
+			entry_change(best, X86_FEATURE_MWAIT,
+				     vcpu->arch.misc_enable & MISC_ENABLE_MWAIT);
 	}
 	best = cpuid_entry_find(e, nent, 7, 0);
 	if (best && best->function == 7 && kvm_cpu_cap_has(X86_FEATURE_OSPKE))

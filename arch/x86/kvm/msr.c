@@ -566,6 +566,15 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data,
 		kvm_write_tsc_adjust(vcpu, data, host_initiated);
 		break;
 	case MSR_IA32_MISC_ENABLE:
+		/*
+		 * Without KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT, ENABLE_MONITOR_FSM
+		 * drives CPUID.MONITOR, and may only change with SSE3.
+		 */
+		if ((vcpu->kvm->arch.disabled_quirks &
+		     KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT) &&
+		    ((a->misc_enable ^ data) & MISC_ENABLE_MWAIT) &&
+		    !guest_cpuid_has(vcpu, X86_FEATURE_XMM3))
+			return 1;
 		a->misc_enable = data;
 		break;
 	case MSR_IA32_POWER_CTL:

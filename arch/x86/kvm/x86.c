@@ -35,7 +35,10 @@
 #define OF_VECTOR 4
 #define XSAVE_HDR_OFFSET 512
 /* Quirks whose disabling is honoured (KVM_CAP_DISABLE_QUIRKS2). */
-#define KVM_X86_VALID_QUIRKS KVM_X86_QUIRK_FIX_HYPERCALL_INSN
+#define KVM_X86_VALID_QUIRKS						\
+	(KVM_X86_QUIRK_FIX_HYPERCALL_INSN |				\
+	 KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT |				\
+	 KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS)
 #define KVM_GUESTDBG_VALID_MASK						\
 	(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP |		\
 	 KVM_GUESTDBG_USE_HW_BP | KVM_GUESTDBG_USE_SW_BP |		\
@@ -443,6 +446,22 @@ static int x86_op_hypercall(struct x86_cpu *cpu, bool vmmcall)
 	return 0;
 }
 
+/*
+ * MONITOR/MWAIT run as NOPs, as KVM runs them (a halt-less MWAIT is a
+ * correct, if wasteful, implementation); a #UD only once
+ * KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS is disabled and the guest's CPUID
+ * lacks MONITOR.
+ */
+static int x86_op_monitor_mwait(struct x86_cpu *cpu, bool mwait)
+{
+	struct kvm_vcpu *vcpu = cpu_vcpu(cpu);
+
+	if ((vcpu->kvm->arch.disabled_quirks &
+	     KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS) && !guest_has_mwait(vcpu))
+		return -1;
+	return 0;
+}
+
 static uint64_t x86_op_rdtsc(struct x86_cpu *cpu)
 {
 	return kvm_read_guest_tsc(cpu_vcpu(cpu));
@@ -477,6 +496,7 @@ static const struct x86_cpu_ops x86_ops_template = {
 	.pending_irq = x86_op_pending_irq,
 	.msr_check = x86_op_msr_check,
 	.hypercall = x86_op_hypercall,
+	.monitor_mwait = x86_op_monitor_mwait,
 };
 
 void kvm_x86_state_changed(struct kvm_vcpu *vcpu)

@@ -50,6 +50,10 @@ struct cpuid_bit {
 #define X86_FEATURE_MTRR	CPUID_BIT(1, 0, CPUID_EDX, 12)
 #define X86_FEATURE_FXSR	CPUID_BIT(1, 0, CPUID_EDX, 24)
 #define X86_FEATURE_X2APIC	CPUID_BIT(1, 0, CPUID_ECX, 21)
+#define X86_FEATURE_XMM3	CPUID_BIT(1, 0, CPUID_ECX, 0)
+#define X86_FEATURE_MWAIT	CPUID_BIT(1, 0, CPUID_ECX, 3)
+/* IA32_MISC_ENABLE.ENABLE_MONITOR_FSM: MONITOR/MWAIT enabled */
+#define MISC_ENABLE_MWAIT	(1ULL << 18)
 #define X86_FEATURE_XSAVE	CPUID_BIT(1, 0, CPUID_ECX, 26)
 #define X86_FEATURE_OSXSAVE	CPUID_BIT(1, 0, CPUID_ECX, 27)
 #define X86_FEATURE_OSPKE	CPUID_BIT(7, 0, CPUID_ECX, 4)
@@ -96,6 +100,8 @@ bool kvm_cpu_cap_has(struct cpuid_bit f);
 int cpuid_maxphyaddr(struct kvm_vcpu *vcpu);
 /* KVM_FEATURE_* bit in the guest's CPUID 0x40000001 EAX (when enforced). */
 bool guest_pv_has(struct kvm_vcpu *vcpu, unsigned int feature);
+/* CPUID.1:ECX.MONITOR as the guest sees it now (MISC_ENABLE may rule it). */
+bool guest_has_mwait(struct kvm_vcpu *vcpu);
 /* XCR0 bits the engine implements (CPUID 0xd.0 EDX:EAX); FP always. */
 uint64_t kvm_supported_xcr0(void);
 /* Size of an XSAVE area holding the components in xcr0. */

@@ -432,11 +432,47 @@ static void test_hypercall(void **state)
 	assert_int_equal(cpu->gpr[X86_RAX], (uint64_t)-1000);
 
 	assert_int_equal(cpu->ops->hypercall(cpu, true), X86_HC_PATCH);
-	quirks.args[0] = 1 << 4;
+	quirks.args[0] = KVM_X86_QUIRK_LINT0_REENABLED;
 	assert_int_equal(kvm_arch_vm_enable_cap(&h->kvm, &quirks), -EINVAL);
 	quirks.args[0] = KVM_X86_QUIRK_FIX_HYPERCALL_INSN;
 	assert_int_equal(kvm_arch_vm_enable_cap(&h->kvm, &quirks), 0);
 	assert_int_equal(cpu->ops->hypercall(cpu, true), -1);
+}
+
+/*
+ * MONITOR/MWAIT are NOPs; #UD only with MWAIT_NEVER_UD_FAULTS disabled and
+ * no MONITOR in the guest's CPUID, which MISC_ENABLE bit 18 rules once
+ * MISC_ENABLE_NO_MWAIT is disabled (changing it needs SSE3 in CPUID).
+ */
+static void test_monitor_mwait(void **state)
+{
+	struct harness *h = *state;
+	struct x86_cpu *cpu = &h->vcpu.arch.cpu;
+	struct kvm_enable_cap quirks = { .cap = KVM_CAP_DISABLE_QUIRKS2 };
+	struct {
+		struct kvm_cpuid2 c;
+		struct kvm_cpuid_entry2 e[1];
+	} cpuid = { .c.nent = 1, .e[0] = { .function = 1, .ecx = 1 } };
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[1];
+	} m = { .h.nmsrs = 1, .e[0] = { .index = 0x1a0, .data = 1 << 18 } };
+
+	assert_int_equal(cpu->ops->monitor_mwait(cpu, false), 0);
+	assert_int_equal(cpu->ops->monitor_mwait(cpu, true), 0);
+	quirks.args[0] = KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS;
+	assert_int_equal(kvm_arch_vm_enable_cap(&h->kvm, &quirks), 0);
+	assert_int_equal(cpu->ops->monitor_mwait(cpu, true), -1);
+
+	quirks.args[0] |= KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT;
+	assert_int_equal(kvm_arch_vm_enable_cap(&h->kvm, &quirks), 0);
+	assert_int_equal(h_vcpu(h, KVM_SET_MSRS, &m), 0);	/* no SSE3 */
+	assert_int_equal(h_vcpu(h, KVM_SET_CPUID2, &cpuid), 0);
+	assert_int_equal(h_vcpu(h, KVM_SET_MSRS, &m), 1);
+	assert_int_equal(cpu->ops->monitor_mwait(cpu, false), 0);
+	m.e[0].data = 0;
+	assert_int_equal(h_vcpu(h, KVM_SET_MSRS, &m), 1);
+	assert_int_equal(cpu->ops->monitor_mwait(cpu, false), -1);
 }
 
 static void test_vm_ioctls(void **state)
@@ -487,7 +523,9 @@ static void test_check_extension(void **state)
 		{ KVM_CAP_X86_USER_SPACE_MSR, 1 }, { KVM_CAP_X86_MSR_FILTER, 1 },
 		{ KVM_CAP_MSR_PLATFORM_INFO, 1 },
 		{ KVM_CAP_ENFORCE_PV_FEATURE_CPUID, 1 },
-		{ KVM_CAP_DISABLE_QUIRKS2, KVM_X86_QUIRK_FIX_HYPERCALL_INSN },
+		{ KVM_CAP_DISABLE_QUIRKS2, KVM_X86_QUIRK_FIX_HYPERCALL_INSN |
+		  KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT |
+		  KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS },
 		{ KVM_CAP_DISABLE_QUIRKS, 0 },
 		{ KVM_CAP_SET_GUEST_DEBUG, 1 }, { KVM_CAP_SET_GUEST_DEBUG2, 0x1f0003 },
 		{ KVM_CAP_SYNC_REGS, KVM_SYNC_X86_VALID_FIELDS },
@@ -528,6 +566,7 @@ int main(void)
 		T(test_guest_debug),
 		T(test_exit_msr),
 		T(test_hypercall),
+		T(test_monitor_mwait),
 		T(test_vm_ioctls),
 		T(test_check_extension),
 #undef T
