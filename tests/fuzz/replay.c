@@ -28,6 +28,8 @@ static int replay_file(const char *path)
 	}
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
+	if (getenv("SKVM_FUZZ_VERBOSE") || getenv("SKVM_FUZZ_REPLAY_NAMES"))
+		fprintf(stderr, "replay: %s\n", path);
 	fz_run(buf, n);
 	return 0;
 }
