@@ -33,7 +33,8 @@ static int range_cmp(const void *a, const void *b)
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	return x->len - y->len;
+	/* no subtraction: lengths from a client can be any int */
+	return (x->len > y->len) - (x->len < y->len);
 }
 
 static struct kvm_io_bus *bus_alloc(int count)
