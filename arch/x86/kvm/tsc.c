@@ -113,3 +113,32 @@ int kvm_set_tsc_khz(struct kvm_vcpu *vcpu, uint32_t khz)
 	vcpu->arch.tsc_khz = khz;
 	return 0;
 }
+
+/*
+ * KVM_{HAS,GET,SET}_DEVICE_ATTR on a vCPU, group KVM_VCPU_TSC_CTRL
+ * (api.rst 4.126, devices/vcpu.rst): KVM_VCPU_TSC_OFFSET is the offset
+ * added to the host TSC, a u64 at attr->addr.  No scaling here, so the
+ * guest TSC is host TSC + offset exactly.  Anything else is -ENXIO.
+ */
+long kvm_vcpu_tsc_attr(struct kvm_vcpu *vcpu, unsigned int ioctl,
+		       const struct kvm_device_attr *attr)
+{
+	uint64_t off;
+
+	if (attr->group != KVM_VCPU_TSC_CTRL || attr->attr != KVM_VCPU_TSC_OFFSET)
+		return -ENXIO;
+	switch (ioctl) {
+	case KVM_HAS_DEVICE_ATTR:
+		return 0;
+	case KVM_GET_DEVICE_ATTR:
+		off = (uint64_t)vcpu->arch.tsc_offset;
+		if (copy_to_user((void *)(uintptr_t)attr->addr, &off, sizeof(off)))
+			return -EFAULT;
+		return 0;
+	default:
+		if (copy_from_user(&off, (void *)(uintptr_t)attr->addr, sizeof(off)))
+			return -EFAULT;
+		vcpu->arch.tsc_offset = (int64_t)off;
+		return 0;
+	}
+}

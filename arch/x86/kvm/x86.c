@@ -100,6 +100,7 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_X86_MSR_FILTER:
 	case KVM_CAP_MSR_PLATFORM_INFO:
 	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
+	case KVM_CAP_VCPU_ATTRIBUTES:
 		return 1;
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return KVM_X86_VALID_QUIRKS;
@@ -1244,6 +1245,7 @@ union vcpu_ioctl_buf {
 	struct kvm_translation tr;
 	struct kvm_enable_cap cap;
 	struct kvm_guest_debug dbgctl;
+	struct kvm_device_attr attr;
 };
 
 static size_t vcpu_ioctl_in_size(unsigned int ioctl)
@@ -1262,6 +1264,9 @@ static size_t vcpu_ioctl_in_size(unsigned int ioctl)
 	case KVM_TRANSLATE:		return sizeof(struct kvm_translation);
 	case KVM_ENABLE_CAP:		return sizeof(struct kvm_enable_cap);
 	case KVM_SET_GUEST_DEBUG:	return sizeof(struct kvm_guest_debug);
+	case KVM_HAS_DEVICE_ATTR:
+	case KVM_GET_DEVICE_ATTR:
+	case KVM_SET_DEVICE_ATTR:	return sizeof(struct kvm_device_attr);
 	default:			return 0;
 	}
 }
@@ -1335,6 +1340,10 @@ static long vcpu_ioctl_set(struct kvm_vcpu *vcpu, unsigned int ioctl,
 		return kvm_arch_vcpu_enable_cap(vcpu, &u->cap);
 	case KVM_SET_GUEST_DEBUG:
 		return set_guest_debug(vcpu, &u->dbgctl);
+	case KVM_HAS_DEVICE_ATTR:
+	case KVM_GET_DEVICE_ATTR:
+	case KVM_SET_DEVICE_ATTR:
+		return kvm_vcpu_tsc_attr(vcpu, ioctl, &u->attr);
 	case KVM_TRANSLATE:
 		vcpu_translate(vcpu, &u->tr);
 		return copy_to_user(argp, &u->tr, sizeof(u->tr)) ? -EFAULT : 0;

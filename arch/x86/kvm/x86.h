@@ -143,6 +143,8 @@ uint64_t kvm_read_guest_tsc(struct kvm_vcpu *vcpu);
 void kvm_write_guest_tsc(struct kvm_vcpu *vcpu, uint64_t tsc, bool host_initiated);
 void kvm_write_tsc_adjust(struct kvm_vcpu *vcpu, uint64_t val, bool host_initiated);
 int kvm_set_tsc_khz(struct kvm_vcpu *vcpu, uint32_t khz);
+long kvm_vcpu_tsc_attr(struct kvm_vcpu *vcpu, unsigned int ioctl,
+		       const struct kvm_device_attr *attr);
 
 /* --- x86.c --------------------------------------------------------------- */
 

@@ -475,6 +475,30 @@ static void test_monitor_mwait(void **state)
 	assert_int_equal(cpu->ops->monitor_mwait(cpu, false), -1);
 }
 
+/* The vCPU's KVM_VCPU_TSC_CTRL/KVM_VCPU_TSC_OFFSET attribute. */
+static void test_tsc_offset_attr(void **state)
+{
+	struct harness *h = *state;
+	uint64_t off = 1000000000000ull, got = 0;
+	struct kvm_device_attr a = { .group = KVM_VCPU_TSC_CTRL,
+				     .attr = KVM_VCPU_TSC_OFFSET,
+				     .addr = (uintptr_t)&off };
+
+	assert_int_equal(h_vcpu(h, KVM_HAS_DEVICE_ATTR, &a), 0);
+	assert_int_equal(h_vcpu(h, KVM_SET_DEVICE_ATTR, &a), 0);
+	assert_int_equal(h->vcpu.arch.tsc_offset, (int64_t)off);
+	a.addr = (uintptr_t)&got;
+	assert_int_equal(h_vcpu(h, KVM_GET_DEVICE_ATTR, &a), 0);
+	assert_int_equal(got, off);
+	a.addr = (uintptr_t)BAD_PTR;
+	assert_int_equal(h_vcpu(h, KVM_GET_DEVICE_ATTR, &a), -EFAULT);
+	a.attr = 1;
+	assert_int_equal(h_vcpu(h, KVM_HAS_DEVICE_ATTR, &a), -ENXIO);
+	a.attr = 0;
+	a.group = 1;
+	assert_int_equal(h_vcpu(h, KVM_SET_DEVICE_ATTR, &a), -ENXIO);
+}
+
 static void test_vm_ioctls(void **state)
 {
 	struct harness *h = *state;
@@ -522,7 +546,7 @@ static void test_check_extension(void **state)
 		{ KVM_CAP_XSAVE2, 4096 }, { KVM_CAP_MMU_SHADOW_CACHE_CONTROL, 1 },
 		{ KVM_CAP_X86_USER_SPACE_MSR, 1 }, { KVM_CAP_X86_MSR_FILTER, 1 },
 		{ KVM_CAP_MSR_PLATFORM_INFO, 1 },
-		{ KVM_CAP_ENFORCE_PV_FEATURE_CPUID, 1 },
+		{ KVM_CAP_ENFORCE_PV_FEATURE_CPUID, 1 }, { KVM_CAP_VCPU_ATTRIBUTES, 1 },
 		{ KVM_CAP_DISABLE_QUIRKS2, KVM_X86_QUIRK_FIX_HYPERCALL_INSN |
 		  KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT |
 		  KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS },
@@ -567,6 +591,7 @@ int main(void)
 		T(test_exit_msr),
 		T(test_hypercall),
 		T(test_monitor_mwait),
+		T(test_tsc_offset_attr),
 		T(test_vm_ioctls),
 		T(test_check_extension),
 #undef T
