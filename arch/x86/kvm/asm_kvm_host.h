@@ -147,6 +147,7 @@ struct kvm_vcpu_arch {
 	uint64_t apic_base_seen, cr8_seen;	/* last values told to the LAPIC */
 	pthread_mutex_t halt_lock;	/* HLT and wait-for-SIPI sleeps */
 	pthread_cond_t halt_cond;
+	bool halt_wake;			/* under halt_lock: a wake since the check */
 };
 
 #endif /* SKVM_ASM_KVM_HOST_H */

@@ -140,10 +140,16 @@ static int default_routing(struct kvm *kvm)
 
 /* --- Device outputs -------------------------------------------------------- */
 
-/* Wake a vCPU sleeping in HLT (or waiting for SIPI). */
+/*
+ * Wake a vCPU sleeping in HLT (or waiting for SIPI).  Devices call this
+ * with their own lock held, so the sleeper never takes a device lock under
+ * halt_lock (see kvm_platform_vcpu_block): halt_lock only guards the wake
+ * flag and the condition variable.
+ */
 static void vcpu_wake(struct kvm_vcpu *vcpu)
 {
 	pthread_mutex_lock(&vcpu->arch.halt_lock);
+	vcpu->arch.halt_wake = true;
 	pthread_cond_broadcast(&vcpu->arch.halt_cond);
 	pthread_mutex_unlock(&vcpu->arch.halt_lock);
 }
@@ -694,8 +700,12 @@ bool kvm_platform_vcpu_block(struct kvm_vcpu *vcpu)
 		vcpu->arch.mp_state = KVM_MP_STATE_HALTED;
 	start = now_ns();
 	kvm_vcpu_stat(vcpu)->generic.blocking = 1;
-	pthread_mutex_lock(&vcpu->arch.halt_lock);
-	/* Bounded sleeps: signals and kicks are noticed within a millisecond. */
+	/*
+	 * vcpu_runnable() takes device locks, and devices wake us with theirs
+	 * held: check it outside halt_lock, and sleep only if no wake came in
+	 * since (the flag closes that window).  Bounded sleeps: signals and
+	 * kicks are noticed within a millisecond.
+	 */
 	while (!vcpu_runnable(vcpu) && !atomic_load(&vcpu->kick) &&
 	       !atomic_load(&vcpu->signal_pending)) {
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -704,9 +714,13 @@ bool kvm_platform_vcpu_block(struct kvm_vcpu *vcpu)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000;
 		}
-		pthread_cond_timedwait(&vcpu->arch.halt_cond, &vcpu->arch.halt_lock, &ts);
+		pthread_mutex_lock(&vcpu->arch.halt_lock);
+		if (!vcpu->arch.halt_wake)
+			pthread_cond_timedwait(&vcpu->arch.halt_cond,
+					       &vcpu->arch.halt_lock, &ts);
+		vcpu->arch.halt_wake = false;
+		pthread_mutex_unlock(&vcpu->arch.halt_lock);
 	}
-	pthread_mutex_unlock(&vcpu->arch.halt_lock);
 	kvm_vcpu_stat(vcpu)->generic.blocking = 0;
 	halt_account(vcpu, now_ns() - start, vcpu_runnable(vcpu));
 	if (!vcpu_runnable(vcpu))
