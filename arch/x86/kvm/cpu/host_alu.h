@@ -18,8 +18,19 @@
 #error "the engine computes flags with the host x86-64 instructions"
 #endif
 
-#define X86_HPRE	"lea -128(%%rsp), %%rsp\n\tpush %q[f]\n\tpopf\n\t"
-#define X86_HPOST	"\n\tpushf\n\tpop %q[f]\n\tlea 128(%%rsp), %%rsp"
+/*
+ * The stack moves inside these sequences (past the red zone, then
+ * PUSHF/POPF): the .cfi lines keep the unwind information exact there, so
+ * a signal that unwinds the thread (an asynchronous pthread_cancel during
+ * KVM_RUN) can walk through.  The engine is built without frame pointers,
+ * so the CFA is RSP-based in these functions.
+ */
+#define X86_HPRE	"lea -128(%%rsp), %%rsp\n\t.cfi_adjust_cfa_offset 128\n\t" \
+			"push %q[f]\n\t.cfi_adjust_cfa_offset 8\n\t"		\
+			"popf\n\t.cfi_adjust_cfa_offset -8\n\t"
+#define X86_HPOST	"\n\tpushf\n\t.cfi_adjust_cfa_offset 8\n\t"			\
+			"pop %q[f]\n\t.cfi_adjust_cfa_offset -8\n\t"			\
+			"lea 128(%%rsp), %%rsp\n\t.cfi_adjust_cfa_offset -128"
 #define X86_HFLAGS(fl)	(((fl) & X86_ARITH_FLAGS) | X86_FIXED1)
 
 typedef uint64_t (*x86_binop)(uint64_t a, uint64_t b, uint64_t *fl,
@@ -49,7 +60,7 @@ static inline uint64_t x86_h_##name(uint64_t a, uint64_t b, uint64_t *fl,	\
  * dst = dst op src for ADD, SUB and CMP, which define all six arithmetic
  * flags from their operands alone: no POPF (slow, microcoded) before.
  */
-#define X86_HPRE_NF	"lea -128(%%rsp), %%rsp\n\t"
+#define X86_HPRE_NF	"lea -128(%%rsp), %%rsp\n\t.cfi_adjust_cfa_offset 128\n\t"
 #define X86_HOST_BIN_NF(name, insn)						\
 static inline uint64_t x86_h_##name(uint64_t a, uint64_t b, uint64_t *fl,	\
 				    unsigned int size)				\
