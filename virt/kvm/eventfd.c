@@ -13,19 +13,18 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/kcmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "eventfd.h"
 #include "iodev.h"
 #include "irqbypass.h"
 #include "irqchip.h"
+#include "kvm_file.h"
 
 struct ioeventfd {
 	struct kvm_io_device dev;
@@ -56,13 +55,6 @@ static int check_eventfd(int fd)
 		return -EBADF;
 	target[n] = '\0';
 	return strcmp(target, "anon_inode:[eventfd]") ? -EINVAL : 0;
-}
-
-static bool same_description(int a, int b)
-{
-	pid_t pid = getpid();
-
-	return syscall(SYS_kcmp, pid, pid, KCMP_FILE, a, b) == 0;
 }
 
 void kvm_eventfd_signal(int fd)
@@ -186,7 +178,7 @@ static int ioeventfd_deassign(struct kvm *kvm, const struct kvm_ioeventfd *args,
 		if (p->bus != bus || p->addr != args->addr ||
 		    p->len != (int)args->len || p->wildcard != wildcard ||
 		    (!wildcard && p->datamatch != args->datamatch) ||
-		    !same_description(p->fd, args->fd))
+		    !kvm_same_file(p->fd, args->fd))
 			continue;
 		*pp = p->next;
 		kvm_io_bus_unregister_dev(kvm, bus, &p->dev);	/* frees p */
@@ -404,7 +396,7 @@ static int irqfd_assign(struct kvm *kvm, const struct kvm_irqfd *args)
 	}
 	pthread_mutex_lock(&s->lock);
 	for (t = s->items; t; t = t->next) {
-		if (same_description(t->fd, irqfd->fd)) {
+		if (kvm_same_file(t->fd, irqfd->fd)) {
 			pthread_mutex_unlock(&s->lock);
 			r = -EBUSY;	/* this eventfd already drives an irq */
 			goto fail;
@@ -457,7 +449,7 @@ static int irqfd_deassign(struct kvm *kvm, const struct kvm_irqfd *args)
 		struct irqfd *irqfd = *pp;
 
 		if (irqfd->gsi != args->gsi ||
-		    !same_description(irqfd->fd, (int)args->fd)) {
+		    !kvm_same_file(irqfd->fd, (int)args->fd)) {
 			pp = &irqfd->next;
 			continue;
 		}

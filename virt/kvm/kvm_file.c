@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/kcmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +310,13 @@ static void *watcher_main(void *arg)
 		run_deferred();
 	}
 	return NULL;
+}
+
+bool kvm_same_file(int a, int b)
+{
+	pid_t pid = getpid();
+
+	return syscall(SYS_kcmp, pid, pid, KCMP_FILE, a, b) == 0;
 }
 
 void kvm_file_unregister(struct kvm_file *f)

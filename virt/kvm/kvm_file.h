@@ -84,6 +84,12 @@ bool kvm_files_in_use(struct kvm_file *const *files, void *const *own, int n);
 /* Run check(arg) on the watcher thread every few ms until it returns true. */
 int kvm_file_defer(bool (*check)(void *arg), void *arg);
 
+/*
+ * Do fds a and b refer to the same open file description?  (The kernel
+ * compares struct file pointers; eventfds all share one inode.)
+ */
+bool kvm_same_file(int a, int b);
+
 /* Forget a file whose owner is going away (no release() call). */
 void kvm_file_unregister(struct kvm_file *f);
 

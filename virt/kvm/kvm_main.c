@@ -411,21 +411,39 @@ static int kvm_vm_ioctl_set_memory_region(struct kvm *kvm,
 	return r;
 }
 
+/* The checks KVM_GET_DIRTY_LOG and KVM_CLEAR_DIRTY_LOG share, in KVM's order. */
+static int dirty_log_check(struct kvm *kvm, uint32_t slot)
+{
+	if (kvm->dirty_ring_size)
+		return -ENXIO;	/* rings and bitmaps exclude each other */
+	if ((slot >> 16) >= KVM_ADDRESS_SPACE_NUM ||
+	    (uint16_t)slot >= KVM_USER_MEM_SLOTS)
+		return -EINVAL;
+	return 0;
+}
+
+/* The dirty-logged slot named by slot, or NULL.  Caller holds slots_lock. */
+static const struct kvm_memory_slot *dirty_log_slot(struct kvm *kvm, uint32_t slot)
+{
+	const struct kvm_memory_slot *s =
+		memslot_by_id(kvm->memslots[slot >> 16], (uint16_t)slot);
+
+	return s && s->dirty_bitmap ? s : NULL;
+}
+
 /* KVM_GET_DIRTY_LOG: copy the slot's bitmap out and clear it. */
 static int kvm_vm_ioctl_get_dirty_log(struct kvm *kvm, struct kvm_dirty_log *log)
 {
 	const struct kvm_memory_slot *s;
-	int as_id = log->slot >> 16, id = (uint16_t)log->slot, r = 0;
 	size_t words, bytes;
 	unsigned long *buf;
+	int r = dirty_log_check(kvm, log->slot);
 
-	if (kvm->dirty_ring_size)
-		return -ENXIO;
-	if (as_id >= KVM_ADDRESS_SPACE_NUM || id >= KVM_USER_MEM_SLOTS)
-		return -EINVAL;
+	if (r)
+		return r;
 	pthread_mutex_lock(&kvm->slots_lock);
-	s = memslot_by_id(kvm->memslots[as_id], id);
-	if (!s || !s->dirty_bitmap) {
+	s = dirty_log_slot(kvm, log->slot);
+	if (!s) {
 		r = -ENOENT;
 		goto out;
 	}
@@ -463,19 +481,17 @@ static int kvm_vm_ioctl_clear_dirty_log(struct kvm *kvm,
 					struct kvm_clear_dirty_log *log)
 {
 	const struct kvm_memory_slot *s;
-	int as_id = log->slot >> 16, id = (uint16_t)log->slot, r = 0;
 	size_t bytes, words;
 	unsigned long *buf;
+	int r = dirty_log_check(kvm, log->slot);
 
-	if (kvm->dirty_ring_size)
-		return -ENXIO;
-	if (as_id >= KVM_ADDRESS_SPACE_NUM || id >= KVM_USER_MEM_SLOTS)
-		return -EINVAL;
+	if (r)
+		return r;
 	if (log->first_page & 63)
 		return -EINVAL;
 	pthread_mutex_lock(&kvm->slots_lock);
-	s = memslot_by_id(kvm->memslots[as_id], id);
-	if (!s || !s->dirty_bitmap) {
+	s = dirty_log_slot(kvm, log->slot);
+	if (!s) {
 		r = -ENOENT;
 		goto out;
 	}

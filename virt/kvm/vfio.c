@@ -15,17 +15,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/kcmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kvm_compat.h"
 #include "kvm_device.h"
+#include "kvm_file.h"
 
 struct kvm_vfio_file {
 	int fd;				/* our duplicate */
@@ -71,13 +70,6 @@ static bool is_vfio_file(int fd)
 	return maj == chrdev_major("vfio") || maj == chrdev_major("vfio-dev");
 }
 
-static bool same_file(int a, int b)
-{
-	pid_t pid = getpid();
-
-	return syscall(SYS_kcmp, pid, pid, KCMP_FILE, a, b) == 0;
-}
-
 static int kvm_vfio_file_add(struct kvm_vfio *kv, int fd)
 {
 	struct kvm_vfio_file *kvf;
@@ -89,7 +81,7 @@ static int kvm_vfio_file_add(struct kvm_vfio *kv, int fd)
 		return -EINVAL;
 	pthread_mutex_lock(&kv->lock);
 	for (kvf = kv->files; kvf; kvf = kvf->next) {
-		if (same_file(kvf->fd, fd)) {
+		if (kvm_same_file(kvf->fd, fd)) {
 			r = -EEXIST;
 			goto out;
 		}
@@ -123,7 +115,7 @@ static int kvm_vfio_file_del(struct kvm_vfio *kv, int fd)
 	for (pp = &kv->files; *pp; pp = &(*pp)->next) {
 		struct kvm_vfio_file *kvf = *pp;
 
-		if (!same_file(kvf->fd, fd))
+		if (!kvm_same_file(kvf->fd, fd))
 			continue;
 		*pp = kvf->next;
 		close(kvf->fd);
