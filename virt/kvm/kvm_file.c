@@ -402,6 +402,13 @@ static void kvm_file_register_atfork(void)
 		       kvm_file_atfork_child);
 }
 
+/* The kinds skvm maps itself: kvm_run, the stats data, guest_memfd. */
+static bool kind_is_mapped(enum kvm_file_kind kind)
+{
+	return kind == KVM_FILE_VCPU || kind == KVM_FILE_STATS ||
+	       kind == KVM_FILE_GMEM;
+}
+
 int kvm_file_create(const char *name, size_t size, int flags,
 		    enum kvm_file_kind kind, void *obj,
 		    void (*release)(struct kvm_file *f),
@@ -438,10 +445,11 @@ int kvm_file_create(const char *name, size_t size, int flags,
 		goto err_unlock;
 	/*
 	 * Any mask will do: IN_IGNORED, the inode's death, is always
-	 * reported.  A file without release() is tracked by its owner.
+	 * reported.  Files skvm maps itself never die while it does: their
+	 * owner tracks them instead (kvm_files_in_use, kvm_file_unregister).
 	 */
 	f->wd = -1;
-	if (release) {
+	if (!kind_is_mapped(kind)) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		f->wd = inotify_add_watch(inotify_fd, path, IN_DELETE_SELF);
 		if (f->wd < 0) {

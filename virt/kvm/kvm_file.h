@@ -61,10 +61,12 @@ int kvm_signal_kick_current(int sig);
 /*
  * Create a memfd of size bytes named name ("kvm-vm", "kvm-vcpu:3" ...),
  * register it as an object of kind with obj and release, and return the fd
- * (or -errno).  *filep receives the registered file.  With release, the
- * object must never be mapped by skvm: release() runs once, on the watcher
- * thread, after the last reference (fd or mapping) is gone.  Without it,
- * the owner tracks the file (kvm_files_in_use) and unregisters it.
+ * (or -errno).  *filep receives the registered file.  Files of the kinds
+ * skvm never maps (system, VM, device) leave the registry by themselves
+ * when their last reference (fd or mapping) is gone, and release(), if
+ * any, runs then, once, on the watcher thread.  Files skvm maps (vCPU,
+ * stats, guest_memfd) are tracked by their owner (kvm_files_in_use), who
+ * unregisters them.
  */
 int kvm_file_create(const char *name, size_t size, int flags,
 		    enum kvm_file_kind kind, void *obj,

@@ -1087,21 +1087,13 @@ static long kvm_dev_ioctl(unsigned long ioctl, void *argp)
 	}
 }
 
-/*
- * The system fd holds no object, but its file must still be watched: the
- * registry forgets a file only when a release is reported, and without one
- * every closed /dev/kvm stayed registered (a leak per open).
- */
-static void kvm_dev_release(struct kvm_file *f)
-{
-}
-
+/* The system fd holds no object; the registry forgets it when it dies. */
 int kvm_dev_open(int flags)
 {
 	struct kvm_file *f;
 
 	return kvm_file_create("kvm", 0, flags & O_CLOEXEC, KVM_FILE_SYSTEM,
-			       NULL, kvm_dev_release, &f);
+			       NULL, NULL, &f);
 }
 
 /* --- Dispatch from the front -------------------------------------------- */
