@@ -270,6 +270,7 @@ static void test_skvm_matches(void **state)
 	struct transcript got;
 	char *ref = native.out;
 	struct stat st;
+	int differs;
 
 	if (stat(launcher, &st) != 0) {
 		if (require_launcher)
@@ -286,15 +287,19 @@ static void test_skvm_matches(void **state)
 		skip();
 	}
 	assert_int_equal(run_captured(argv, preload, &got), 0);
-	if (compare(ref_name, ref, got.out)) {
+	differs = compare(ref_name, ref, got.out);
+	if (differs) {
 		dump(ref_name, ref);
 		dump("skvm stdout", got.out);
 		dump("skvm stderr", got.err);
-		fail_msg("%s: skvm transcript differs from %s", program,
-			 ref_name);
 	}
 	free(got.out);
 	free(got.err);
+	if (ref != native.out)
+		free(ref);
+	if (differs)
+		fail_msg("%s: skvm transcript differs from %s", program,
+			 ref_name);
 }
 
 static void usage(void)

@@ -113,7 +113,7 @@ static int stats_build(struct kvm_stats *st)
 	__atomic_store_n(&st->data, map + data_offset, __ATOMIC_RELEASE);
 	st->map = map;
 	st->map_size = size;
-	st->master_fd = fd;
+	st->master_fd = kvm_fd_make_private(fd);
 	st->file = f;
 	return 0;
 }

@@ -136,9 +136,9 @@ static int ioeventfd_assign(struct kvm *kvm, const struct kvm_ioeventfd *args,
 	p->len = (int)args->len;
 	p->wildcard = !(args->flags & KVM_IOEVENTFD_FLAG_DATAMATCH);
 	p->datamatch = p->wildcard ? 0 : args->datamatch;
-	p->fd = fcntl(args->fd, F_DUPFD_CLOEXEC, 0);
+	p->fd = kvm_fd_dup_private(args->fd);
 	if (p->fd < 0) {
-		r = -errno;
+		r = p->fd;
 		free(p);
 		return r;
 	}
@@ -326,6 +326,10 @@ static struct kvm_irqfds *irqfds_get(struct kvm *kvm)
 	s->next_id = 1;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->stopfd = eventfd(0, EFD_CLOEXEC);
+	if (s->epfd >= 0)
+		s->epfd = kvm_fd_make_private(s->epfd);
+	if (s->stopfd >= 0)
+		s->stopfd = kvm_fd_make_private(s->stopfd);
 	if (s->epfd < 0 || s->stopfd < 0 ||
 	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->stopfd, &ev))
 		goto fail;
@@ -387,9 +391,9 @@ static int irqfd_assign(struct kvm *kvm, const struct kvm_irqfd *args)
 	irqfd->kvm = kvm;
 	irqfd->gsi = args->gsi;
 	irqfd->resamplefd = -1;
-	irqfd->fd = fcntl((int)args->fd, F_DUPFD_CLOEXEC, 0);
+	irqfd->fd = kvm_fd_dup_private((int)args->fd);
 	if (resample)
-		irqfd->resamplefd = fcntl((int)args->resamplefd, F_DUPFD_CLOEXEC, 0);
+		irqfd->resamplefd = kvm_fd_dup_private((int)args->resamplefd);
 	if (irqfd->fd < 0 || (resample && irqfd->resamplefd < 0)) {
 		r = -EMFILE;
 		goto fail;

@@ -30,6 +30,7 @@
 #include <poll.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -48,6 +49,8 @@ static struct kvm_file *file_hash[FILE_HASH_SIZE];
 static _Atomic int nr_files;
 static int inotify_fd = -1;
 static bool watcher_running;
+/* /proc/self/fd and /proc/self/maps, opened once, for kvm_files_in_use */
+static int proc_fd_dir = -1, proc_maps = -1;
 
 static unsigned int file_hash_fn(dev_t dev, ino_t ino)
 {
@@ -190,20 +193,40 @@ static int ino_find(const ino_t *set, int n, ino_t ino)
 	return p ? (int)(p - set) : -1;
 }
 
+/*
+ * The watcher thread must not open files: a client thread could be
+ * closing and reopening fd numbers at the same moment.  It reads /proc
+ * through high dups of fds opened when it was started.
+ */
+static int proc_reopen(int fd)
+{
+	int dup = fd < 0 ? -1 : kvm_fd_dup_private(fd);
+
+	if (dup >= 0 && lseek(dup, 0, SEEK_SET) < 0) {
+		close(dup);
+		return -1;
+	}
+	return dup;
+}
+
 static bool fds_hold(dev_t dev, const ino_t *set, int n)
 {
-	DIR *d = opendir("/proc/self/fd");
+	int dfd = proc_reopen(proc_fd_dir);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
 	struct dirent *de;
 	struct stat st;
 	bool found = false;
 
-	if (!d)
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
 		return true;	/* cannot tell: keep the objects */
+	}
 	while (!found && (de = readdir(d)) != NULL) {
 		char *end;
 		long fd = strtol(de->d_name, &end, 10);
 
-		if (*end || end == de->d_name || fd == dirfd(d))
+		if (*end || end == de->d_name || fd == dfd)
 			continue;
 		found = fstat((int)fd, &st) == 0 && st.st_dev == dev &&
 			ino_find(set, n, st.st_ino) >= 0;
@@ -215,12 +238,16 @@ static bool fds_hold(dev_t dev, const ino_t *set, int n)
 /* A mapping of one of the inodes that does not start at our own. */
 static bool maps_hold(const ino_t *set, const uintptr_t *own, int n)
 {
-	FILE *f = fopen("/proc/self/maps", "re");
+	int mfd = proc_reopen(proc_maps);
+	FILE *f = mfd < 0 ? NULL : fdopen(mfd, "re");
 	char line[512];
 	bool found = false;
 
-	if (!f)
+	if (!f) {
+		if (mfd >= 0)
+			close(mfd);
 		return true;
+	}
 	while (!found && fgets(line, sizeof(line), f)) {
 		unsigned long start, end, off, ino;
 		unsigned int maj, min;
@@ -312,6 +339,42 @@ static void *watcher_main(void *arg)
 	return NULL;
 }
 
+/* The lowest fd number of skvm's own fds: well above what clients use. */
+static int private_fd_base(void)
+{
+	static int base;
+	struct rlimit rl;
+	int b = __atomic_load_n(&base, __ATOMIC_RELAXED);
+
+	if (b)
+		return b;
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < 64)
+		b = 3;
+	else
+		b = rl.rlim_cur > 2048 ? 1024 : (int)(rl.rlim_cur / 2);
+	__atomic_store_n(&base, b, __ATOMIC_RELAXED);
+	return b;
+}
+
+int kvm_fd_dup_private(int fd)
+{
+	int r = fcntl(fd, F_DUPFD_CLOEXEC, private_fd_base());
+
+	if (r < 0 && errno == EINVAL)	/* the limit was lowered since */
+		r = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	return r < 0 ? -errno : r;
+}
+
+int kvm_fd_make_private(int fd)
+{
+	int r = kvm_fd_dup_private(fd);
+
+	if (r < 0)
+		return fd;
+	close(fd);
+	return r;
+}
+
 bool kvm_same_file(int a, int b)
 {
 	pid_t pid = getpid();
@@ -348,6 +411,11 @@ static int watcher_start_locked(void)
 	inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (inotify_fd < 0)
 		return -errno;
+	inotify_fd = kvm_fd_make_private(inotify_fd);
+	proc_fd_dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	proc_fd_dir = proc_fd_dir < 0 ? -1 : kvm_fd_make_private(proc_fd_dir);
+	proc_maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	proc_maps = proc_maps < 0 ? -1 : kvm_fd_make_private(proc_maps);
 	/* The watcher must never take the client's signals. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -375,9 +443,14 @@ static int watcher_start_locked(void)
 static void kvm_file_atfork_child(void)
 {
 	pthread_mutex_init(&file_lock, NULL);
+	/* the /proc fds name the parent's /proc/PID */
 	if (inotify_fd >= 0)
 		close(inotify_fd);
-	inotify_fd = -1;
+	if (proc_fd_dir >= 0)
+		close(proc_fd_dir);
+	if (proc_maps >= 0)
+		close(proc_maps);
+	inotify_fd = proc_fd_dir = proc_maps = -1;
 	watcher_running = false;
 	for (int i = 0; i < FILE_HASH_SIZE; i++)
 		for (struct kvm_file *f = file_hash[i]; f; f = f->hash_next)

@@ -92,6 +92,19 @@ int kvm_file_defer(bool (*check)(void *arg), void *arg);
  */
 bool kvm_same_file(int a, int b);
 
+/*
+ * skvm's own fds (dups of the client's eventfds, the event thread's epoll,
+ * the watcher's inotify and /proc files, the stats master) live high in
+ * the fd table, so that the numbers the client's open/ioctl calls get are
+ * the lowest free ones, as without skvm, and a client fd number that was
+ * closed does not come back as one of ours while skvm works in the
+ * background.  kvm_fd_dup_private() returns such a dup of fd (or -errno);
+ * kvm_fd_make_private() moves fd up and returns the new number, or fd
+ * itself when it cannot be moved.
+ */
+int kvm_fd_dup_private(int fd);
+int kvm_fd_make_private(int fd);
+
 /* Forget a file whose owner is going away (no release() call). */
 void kvm_file_unregister(struct kvm_file *f);
 

@@ -91,9 +91,9 @@ static int kvm_vfio_file_add(struct kvm_vfio *kv, int fd)
 		r = -ENOMEM;
 		goto out;
 	}
-	kvf->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	kvf->fd = kvm_fd_dup_private(fd);
 	if (kvf->fd < 0) {
-		r = -errno;
+		r = kvf->fd;
 		free(kvf);
 		goto out;
 	}
