@@ -1302,6 +1302,9 @@ static size_t vcpu_ioctl_get(struct kvm_vcpu *vcpu, unsigned int ioctl,
 		get_vcpu_events(vcpu, &u->events);
 		return sizeof(u->events);
 	case KVM_GET_MP_STATE:
+		/* An INIT or SIPI sent while the vCPU was out of KVM_RUN counts. */
+		if (lapic_in_kernel(vcpu))
+			kvm_platform_vcpu_events(vcpu);
 		memset(&u->mp, 0, sizeof(u->mp));
 		u->mp.mp_state = vcpu->arch.mp_state;
 		return sizeof(u->mp);
