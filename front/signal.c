@@ -12,6 +12,16 @@
  * handler and flags, never the trampoline; SIG_DFL and SIG_IGN reach the
  * kernel untouched (no handler runs for them, so nothing to kick, as with
  * KVM).  Before activation every call goes straight to libc.
+ *
+ * SIGSEGV and SIGBUS are the exception: once active, the front's fault
+ * trampoline is always installed for them, whatever the program asked,
+ * because a guest access to memslot memory that the host cannot access
+ * (PROT_NONE, read-only, unmapped, past a file's end) raises them inside
+ * KVM_RUN.  kvm_host_fault() recognises those and turns them into -EFAULT;
+ * any other fault goes to the program's disposition, which the front
+ * keeps: its handler, or the default action (the trampoline restores
+ * SIG_DFL and lets the fault happen again), or, for a signal sent by
+ * kill(), SIG_IGN.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -43,6 +53,7 @@ struct front_sig {
 	atomic_uint seq;
 	_Atomic(void *) handler;	/* sa_handler or sa_sigaction */
 	atomic_bool siginfo;		/* the program asked for SA_SIGINFO */
+	atomic_bool resethand;		/* and SA_RESETHAND (fault signals) */
 };
 
 static struct front_sig front_sigs[_NSIG];
@@ -51,6 +62,7 @@ static pthread_mutex_t front_sig_lock = PTHREAD_MUTEX_INITIALIZER;
 struct front_sig_view {
 	void *handler;
 	bool siginfo;
+	bool resethand;
 };
 
 static struct front_sig_view front_sig_read(int sig)
@@ -63,6 +75,8 @@ static struct front_sig_view front_sig_read(int sig)
 		seq = atomic_load_explicit(&s->seq, memory_order_acquire);
 		v.handler = atomic_load_explicit(&s->handler, memory_order_relaxed);
 		v.siginfo = atomic_load_explicit(&s->siginfo, memory_order_relaxed);
+		v.resethand = atomic_load_explicit(&s->resethand,
+						   memory_order_relaxed);
 		atomic_thread_fence(memory_order_acquire);
 	} while ((seq & 1) ||
 		 seq != atomic_load_explicit(&s->seq, memory_order_relaxed));
@@ -78,6 +92,7 @@ static void front_sig_write(int sig, struct front_sig_view v)
 	atomic_thread_fence(memory_order_release);
 	atomic_store_explicit(&s->handler, v.handler, memory_order_relaxed);
 	atomic_store_explicit(&s->siginfo, v.siginfo, memory_order_relaxed);
+	atomic_store_explicit(&s->resethand, v.resethand, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
 }
 
@@ -126,6 +141,64 @@ static void front_sig_trampoline(int sig, siginfo_t *si, void *uc)
 			((void (*)(int))v.handler)(sig);
 	}
 	front_in_core = in_core;
+}
+
+/* --- SIGSEGV and SIGBUS ------------------------------------------------------ */
+
+static bool front_sig_is_fault(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS;
+}
+
+static int front_real_sigaction(int sig, const struct sigaction *act,
+				struct sigaction *oldact);
+
+/*
+ * The kernel's disposition of SIGSEGV and SIGBUS once active.  A guest
+ * access that faulted returns into the engine's unwinding; anything else
+ * is the program's: its handler (SA_RESETHAND done here, the kernel never
+ * sees it), or the default action.  SIG_DFL is put back and the signal
+ * happens again: a fault re-executes its instruction when the handler
+ * returns, a sent signal is queued again (blocked until then).  A fault
+ * with SIG_IGN kills as the kernel kills it; a sent one is dropped.
+ */
+static void front_fault_trampoline(int sig, siginfo_t *si, void *uc)
+{
+	struct front_sig_view v;
+	struct sigaction dfl;
+	int saved_errno = errno, in_core = front_in_core;
+	bool fault = si && si->si_code > 0, ours;
+
+	front_in_core = 1;
+	ours = kvm_host_fault(sig, si, uc);
+	front_in_core = in_core;
+	if (ours) {
+		errno = saved_errno;
+		return;
+	}
+	v = front_sig_read(sig);
+	if (v.handler == (void *)SIG_IGN && !fault)
+		return;
+	if (v.handler == (void *)SIG_DFL || v.handler == (void *)SIG_IGN) {
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		front_in_core = 1;
+		front_real_sigaction(sig, &dfl, NULL);
+		if (!fault)
+			syscall(SYS_rt_tgsigqueueinfo, getpid(),
+				syscall(SYS_gettid), sig, si);
+		front_in_core = in_core;
+		errno = saved_errno;
+		return;
+	}
+	if (v.resethand) {
+		/* one shot: the program's view and the next fault see SIG_DFL */
+		struct front_sig_view d = { 0 };
+
+		front_sig_write(sig, d);
+	}
+	errno = saved_errno;
+	front_sig_trampoline(sig, si, uc);
 }
 
 /* --- Locking -------------------------------------------------------------- */
@@ -184,17 +257,36 @@ static struct front_sig_view front_view_of(const struct sigaction *sa)
 	struct front_sig_view v = {
 		.handler = front_handler_of(sa),
 		.siginfo = !!(sa->sa_flags & SA_SIGINFO),
+		.resethand = !!(sa->sa_flags & SA_RESETHAND),
 	};
 
 	return v;
 }
 
 /* The disposition the kernel gets for the program's sa. */
-static void front_wrap(const struct sigaction *sa, struct sigaction *w)
+static void front_wrap(int sig, const struct sigaction *sa, struct sigaction *w)
 {
 	*w = *sa;
 	w->sa_flags |= SA_SIGINFO;
 	w->sa_sigaction = front_sig_trampoline;
+	if (front_sig_is_fault(sig)) {
+		w->sa_flags &= ~SA_RESETHAND;
+		w->sa_sigaction = front_fault_trampoline;
+	}
+}
+
+static bool front_is_trampoline(const struct sigaction *k)
+{
+	return k->sa_sigaction == front_sig_trampoline ||
+	       k->sa_sigaction == front_fault_trampoline;
+}
+
+/* The front takes sa over: a program handler, or anything for a fault. */
+static bool front_takes(int sig, const struct sigaction *sa)
+{
+	if (front_sig_is_fault(sig))
+		return !front_is_trampoline(sa);
+	return front_is_program_handler(sa);
 }
 
 /*
@@ -202,11 +294,14 @@ static void front_wrap(const struct sigaction *sa, struct sigaction *w)
  * installed, show the handler and SA_SIGINFO bit of v.  Everything else
  * (mask, flags, restorer) is the kernel's, as the program would see it.
  */
-static void front_unwrap(struct sigaction *k, struct front_sig_view v)
+static void front_unwrap(int sig, struct sigaction *k, struct front_sig_view v)
 {
-	if (k->sa_sigaction != front_sig_trampoline || !v.handler)
+	if (!front_is_trampoline(k) ||
+	    (!v.handler && !front_sig_is_fault(sig)))
 		return;
 	k->sa_flags &= ~SA_SIGINFO;
+	if (v.resethand)
+		k->sa_flags |= SA_RESETHAND;
 	if (v.siginfo) {
 		k->sa_flags |= SA_SIGINFO;
 		k->sa_sigaction = (void (*)(int, siginfo_t *, void *))v.handler;
@@ -223,11 +318,10 @@ static void front_sig_wrap_current(int sig)
 {
 	struct sigaction k, w;
 
-	if (front_real_sigaction(sig, NULL, &k) || !front_is_program_handler(&k) ||
-	    k.sa_sigaction == front_sig_trampoline)
+	if (front_real_sigaction(sig, NULL, &k) || !front_takes(sig, &k))
 		return;
 	front_sig_write(sig, front_view_of(&k));
-	front_wrap(&k, &w);
+	front_wrap(sig, &k, &w);
 	front_real_sigaction(sig, &w, NULL);
 }
 
@@ -255,16 +349,16 @@ static int front_sigaction_active(int sig, const struct sigaction *act,
 
 	front_sig_lock_all(&saved);
 	prev = front_sig_read(sig);
-	if (act && front_is_program_handler(act)) {
+	if (act && front_takes(sig, act)) {
 		front_sig_write(sig, front_view_of(act));
-		front_wrap(act, &w);
+		front_wrap(sig, act, &w);
 		kact = &w;
 	}
 	ret = front_real_sigaction(sig, kact, oldact);
 	if (ret && kact == &w)
 		front_sig_write(sig, prev);
 	if (!ret && oldact)
-		front_unwrap(oldact, prev);
+		front_unwrap(sig, oldact, prev);
 	front_sig_unlock_all(&saved);
 	return ret;
 }
@@ -291,7 +385,7 @@ static int front_sigaction(int sig, const struct sigaction *act,
 
 		front_sig_lock_all(&saved);
 		if (oldact)
-			front_unwrap(oldact, front_sig_read(sig));
+			front_unwrap(sig, oldact, front_sig_read(sig));
 		front_sig_wrap_current(sig);
 		front_sig_unlock_all(&saved);
 	}

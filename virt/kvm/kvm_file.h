@@ -7,6 +7,7 @@
 #ifndef SKVM_KVM_FILE_H
 #define SKVM_KVM_FILE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -55,6 +56,16 @@ bool kvm_fd_is_ours(int fd);
  * blocked, and VMMs collect it with sigtimedwait); 0 otherwise.
  */
 int kvm_signal_kick_current(int sig);
+
+/*
+ * Called by the front's SIGSEGV/SIGBUS handler with its arguments
+ * (async-signal-safe): true when the fault is a guest memory access of a
+ * vCPU on this thread to host memory that a memslot names but that cannot
+ * be accessed (PROT_NONE, read-only, unmapped, past a file's end).  The
+ * context was rewritten so that KVM_RUN fails with -EFAULT: the handler
+ * returns at once.  False: chain to the program's disposition.
+ */
+bool kvm_host_fault(int sig, siginfo_t *si, void *ucontext);
 
 /* --- for virt/kvm itself ------------------------------------------------ */
 

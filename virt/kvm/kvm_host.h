@@ -338,6 +338,9 @@ int kvm_arch_vcpu_enable_cap(struct kvm_vcpu *vcpu, struct kvm_enable_cap *cap);
  */
 int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu);
 
+/* kvm_host_fault(): is this SIGSEGV/SIGBUS a vCPU's guest access? */
+bool kvm_arch_host_fault(int sig, siginfo_t *si, void *ucontext);
+
 /* A memslot update was published (generation already bumped). */
 void kvm_arch_memslots_updated(struct kvm *kvm, uint64_t gen);
 

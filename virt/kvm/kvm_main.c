@@ -621,6 +621,11 @@ int kvm_signal_kick_current(int sig)
 	return current_mask_saved && sigismember(&current_saved_mask, sig) == 1;
 }
 
+bool kvm_host_fault(int sig, siginfo_t *si, void *ucontext)
+{
+	return kvm_arch_host_fault(sig, si, ucontext);
+}
+
 static void kvm_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
 	kvm_file_unregister(vcpu->file);
@@ -731,9 +736,14 @@ static long kvm_vcpu_ioctl_set_sigmask(struct kvm_vcpu *vcpu, void *argp)
 		return -EINVAL;
 	if (copy_from_user(&bits, (uint8_t *)argp + sizeof(hdr), sizeof(bits)))
 		return -EFAULT;
+	/*
+	 * SIGSEGV and SIGBUS stay deliverable while the guest runs: the
+	 * engine learns of unusable memslot memory from them (kvm_host_fault).
+	 */
 	sigemptyset(&vcpu->sigset);
 	for (int sig = 1; sig <= 64; sig++)
-		if ((bits >> (sig - 1)) & 1 && sig != SIGKILL && sig != SIGSTOP)
+		if ((bits >> (sig - 1)) & 1 && sig != SIGKILL && sig != SIGSTOP &&
+		    sig != SIGSEGV && sig != SIGBUS)
 			sigaddset(&vcpu->sigset, sig);
 	vcpu->sigset_active = true;
 	return 0;

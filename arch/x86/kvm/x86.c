@@ -1535,6 +1535,17 @@ static void translate_exit(struct kvm_vcpu *vcpu, enum x86_exit_reason reason)
 		run->msr.data = ex->msr.data;
 		vcpu->arch.msr_pending = true;
 		break;
+	case X86_EXIT_FAULT:
+		/*
+		 * The memslot's host memory cannot be accessed: KVM_RUN fails
+		 * with -EFAULT and, as KVM_CAP_MEMORY_FAULT_INFO promises,
+		 * kvm_run says which page (flags 0: a shared access).
+		 */
+		run->exit_reason = KVM_EXIT_MEMORY_FAULT;
+		kvm_run_memory_fault(run)->flags = 0;
+		kvm_run_memory_fault(run)->gpa = ex->fault.gpa;
+		kvm_run_memory_fault(run)->size = PAGE_SIZE;
+		break;
 	case X86_EXIT_DEBUG:
 		run->exit_reason = KVM_EXIT_DEBUG;
 		memset(&run->debug, 0, sizeof(run->debug));
@@ -1626,7 +1637,7 @@ static int complete_userspace_io(struct kvm_vcpu *vcpu)
 			continue;
 		kvm_vcpu_stat(vcpu)->exits++;
 		translate_exit(vcpu, reason);
-		return 0;
+		return reason == X86_EXIT_FAULT ? -EFAULT : 0;
 	}
 }
 
@@ -1731,7 +1742,7 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 			return 0;
 		default:
 			translate_exit(vcpu, reason);
-			return 0;
+			return reason == X86_EXIT_FAULT ? -EFAULT : 0;
 		}
 	}
 }

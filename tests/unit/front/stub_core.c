@@ -144,3 +144,8 @@ int kvm_signal_kick_current(int sig)
 	errno = EIO;	/* the front must hide what the core does to errno */
 	return 0;
 }
+
+bool kvm_host_fault(int sig, siginfo_t *si, void *ucontext)
+{
+	return false;	/* no vCPU here: every fault is the program's */
+}

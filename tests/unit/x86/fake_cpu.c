@@ -197,3 +197,8 @@ bool x86_cpu_implemented_cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4])
 	}
 	return false;
 }
+
+bool x86_cpu_host_fault(int sig, const siginfo_t *si, void *ucontext)
+{
+	return false;	/* the scripted engine touches no guest memory */
+}

@@ -12,6 +12,7 @@
 #ifndef SKVM_X86_CPU_H
 #define SKVM_X86_CPU_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -91,6 +92,12 @@ enum x86_exit_reason {
 	X86_EXIT_IRQ_WINDOW,	/* ready for an interrupt the VMM asked about */
 	X86_EXIT_DEBUG,		/* exit.debug: a guest_debug event (below) */
 	X86_EXIT_MSR,		/* exit.msr; complete with x86_cpu_complete_msr */
+	/*
+	 * exit.fault: the host memory behind a guest-physical page faulted
+	 * (SIGSEGV/SIGBUS caught by x86_cpu_host_fault); the instruction did
+	 * not retire.  The next run retries it.
+	 */
+	X86_EXIT_FAULT,
 };
 
 struct x86_exit {
@@ -122,6 +129,9 @@ struct x86_exit {
 			bool write;
 			uint64_t data;		/* the value WRMSR writes */
 		} msr;
+		struct {
+			uint64_t gpa;		/* page aligned */
+		} fault;
 		struct {
 			uint32_t suberror;	/* KVM_INTERNAL_ERROR_* */
 			uint8_t insn_len;
@@ -307,6 +317,18 @@ void x86_cpu_complete_msr(struct x86_cpu *cpu, bool error, uint64_t data);
  */
 int x86_cpu_translate(struct x86_cpu *cpu, uint64_t la, uint64_t *gpa,
 		      bool *writeable, bool *user);
+
+/*
+ * Called by a SIGSEGV/SIGBUS handler (async-signal-safe): true when the
+ * fault is a guest access of the engine on this thread to a host page
+ * that ops->gpa_page returned (its memory is PROT_NONE, read-only,
+ * unmapped or past the end of a file).  The handler must then return at
+ * once: ucontext was rewritten so that the run (or completion, or
+ * x86_cpu_translate) ends with X86_EXIT_FAULT (resp. fails) instead of
+ * crashing.  False: not the engine's, chain to the program's handler.
+ * The signal must not be blocked on vCPU threads.
+ */
+bool x86_cpu_host_fault(int sig, const siginfo_t *si, void *ucontext);
 
 /*
  * CPUID bits the engine implements, for KVM_GET_SUPPORTED_CPUID: fills out

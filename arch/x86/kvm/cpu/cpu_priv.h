@@ -230,6 +230,7 @@ struct x86_mmio_frag {
 #define X86_ARENA_SIZE	(4u << 20)
 #define X86_BLOCK_HASH	4096
 #define X86_BLOCK_MAX	32
+#define X86_RECENT_PAGES 8
 
 struct x86_cpu_priv {
 	jmp_buf jb;
@@ -292,6 +293,11 @@ struct x86_cpu_priv {
 	/* an exit reached while finishing an instruction at completion */
 	bool held_exit;
 	uint64_t held_rip;
+
+	/* hostfault.c: pages gpa_page returned lately, outside the TLB */
+	struct { void *host; uint64_t gpa; } recent[X86_RECENT_PAGES];
+	unsigned int recent_n;
+	uint64_t fault_gpa;	/* the last host fault's guest address */
 };
 
 static inline struct x86_cpu_priv *x86_priv(struct x86_cpu *cpu)
@@ -315,6 +321,18 @@ X86_NORETURN void x86_internal_error(struct x86_cpu *cpu, uint32_t suberror);
 X86_NORETURN void x86_unimplemented(struct x86_cpu *cpu,
 				    const struct x86_insn *in);
 const struct x86_insn *x86_current_insn(struct x86_cpu *cpu);
+
+/* --------------------------------------------------------- hostfault.c */
+
+/*
+ * A guarded region: a host fault in a guest page longjmp()s to jb (with
+ * run, the fault is reported as X86_EXIT_FAULT).  Not nested.
+ */
+void x86_guard_enter(struct x86_cpu *cpu, jmp_buf *jb, bool run);
+void x86_guard_leave(void);
+bool x86_guarded(void);
+/* ops->gpa_page, remembered so that a fault in the page is recognised. */
+void *x86_gpa_page(struct x86_cpu *cpu, uint64_t gpa, bool write);
 
 /* ---------------------------------------------------------- decode.c */
 
@@ -427,6 +445,8 @@ static inline uint64_t x86_wrap_la(struct x86_cpu *cpu, uint64_t la)
 void x86_mmio_retire(struct x86_cpu *cpu);
 void x86_lock_global(void);
 void x86_unlock_global(void);
+/* After a longjmp out of a handler: drop the global lock if it is held. */
+void x86_unlock_global_if_held(void);
 
 /* -------------------------------------------------------- operands */
 

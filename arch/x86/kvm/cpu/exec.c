@@ -418,6 +418,8 @@ static void x86_finish_insn(struct x86_cpu *cpu)
 	p->mmio_pos = 0;
 	p->held_exit = false;
 	if (setjmp(p->jb)) {
+		x86_guard_leave();
+		x86_unlock_global_if_held();
 		p->mmio_pos = 0;
 		p->delivering = -1;
 		p->in_run = false;
@@ -427,6 +429,7 @@ static void x86_finish_insn(struct x86_cpu *cpu)
 		}
 		return;
 	}
+	x86_guard_enter(cpu, &p->jb, true);
 	p->in_run = true;
 	x86_dbg_update(cpu);
 	if (p->dbg_mode)
@@ -434,6 +437,7 @@ static void x86_finish_insn(struct x86_cpu *cpu)
 	else
 		x86_exec_one(cpu);
 	p->in_run = false;
+	x86_guard_leave();
 	if (shadow)
 		cpu->ev.int_shadow = 0;	/* it covered this instruction */
 }
@@ -507,13 +511,16 @@ enum x86_exit_reason x86_cpu_run(struct x86_cpu *cpu)
 	}
 	if (setjmp(p->jb)) {
 		/* an exception was raised: deliver it and go on */
+		x86_unlock_global_if_held();
 		p->mmio_pos = 0;
 		p->delivering = -1;
 		if (cpu->exit.reason != X86_EXIT_NONE) {
+			x86_guard_leave();
 			p->in_run = false;
 			return cpu->exit.reason;
 		}
 	}
+	x86_guard_enter(cpu, &p->jb, true);
 	p->in_run = true;
 	x86_run_loop(cpu);
 	return cpu->exit.reason;

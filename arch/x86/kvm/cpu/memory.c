@@ -16,16 +16,26 @@
 #include "cpu_priv.h"
 
 static pthread_mutex_t x86_global_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread bool x86_global_held;
 
 /* Split-lock and MMIO read-modify-writes serialize here. */
 void x86_lock_global(void)
 {
 	pthread_mutex_lock(&x86_global_lock);
+	x86_global_held = true;
 }
 
 void x86_unlock_global(void)
 {
+	x86_global_held = false;
 	pthread_mutex_unlock(&x86_global_lock);
+}
+
+/* A fault or a host memory fault left a handler while it held the lock. */
+void x86_unlock_global_if_held(void)
+{
+	if (unlikely(x86_global_held))
+		x86_unlock_global();
 }
 
 static inline uint64_t x86_ld(const uint8_t *p, unsigned int size)

@@ -33,7 +33,7 @@ struct x86_walk_state {
 
 static void *x86_pte_ptr(struct x86_cpu *cpu, uint64_t gpa)
 {
-	uint8_t *page = cpu->ops->gpa_page(cpu, gpa & X86_PAGE_MASK, false);
+	uint8_t *page = x86_gpa_page(cpu, gpa & X86_PAGE_MASK, false);
 
 	return page ? page + (gpa & 0xfff) : NULL;
 }
@@ -62,7 +62,7 @@ static void x86_set_ad(struct x86_cpu *cpu, struct x86_walk_state *s,
 		if ((cur & bits) == bits)
 			continue;
 		/* ask for the page writable: it also logs it dirty */
-		if (!cpu->ops->gpa_page(cpu, l->gpa & X86_PAGE_MASK, true))
+		if (!x86_gpa_page(cpu, l->gpa & X86_PAGE_MASK, true))
 			continue;
 		if (l->wide)
 			__atomic_fetch_or((uint64_t *)l->entry, bits,
@@ -241,12 +241,32 @@ uint32_t x86_walk(struct x86_cpu *cpu, uint64_t la, enum x86_acc acc,
 	return 0;
 }
 
-/* PAE: CR3 loads the four PDPTEs (SDM Vol. 3, 4.4.1); -1 means #GP. */
-int x86_load_pdptrs(struct x86_cpu *cpu, uint64_t cr3)
+/*
+ * Outside a run (KVM_SET_SREGS, KVM_TRANSLATE), a host fault in a guest
+ * page makes fn fail (-1) instead of crashing; inside one it ends the run.
+ */
+static int x86_guarded_call(struct x86_cpu *cpu,
+			    int (*fn)(struct x86_cpu *, void *), void *arg)
 {
+	jmp_buf jb;
+	volatile int r = -1;
+
+	if (x86_guarded())
+		return fn(cpu, arg);
+	if (!setjmp(jb)) {
+		x86_guard_enter(cpu, &jb, false);
+		r = fn(cpu, arg);
+	}
+	x86_guard_leave();
+	return r;
+}
+
+static int x86_load_pdptrs_unguarded(struct x86_cpu *cpu, void *arg)
+{
+	uint64_t cr3 = *(uint64_t *)arg;
 	uint64_t rsvd = (x86_rsvd_phys(cpu) & ~PTE_XD) | PTE_XD | 0x1e6;
 	uint64_t gpa = cr3 & 0xffffffe0, pdpte[4];
-	uint8_t *page = cpu->ops->gpa_page(cpu, gpa & X86_PAGE_MASK, false);
+	uint8_t *page = x86_gpa_page(cpu, gpa & X86_PAGE_MASK, false);
 	int i;
 
 	if (!page)
@@ -257,6 +277,12 @@ int x86_load_pdptrs(struct x86_cpu *cpu, uint64_t cr3)
 			return -1;
 	memcpy(cpu->pdptr, pdpte, sizeof(pdpte));
 	return 0;
+}
+
+/* PAE: CR3 loads the four PDPTEs (SDM Vol. 3, 4.4.1); -1 means #GP. */
+int x86_load_pdptrs(struct x86_cpu *cpu, uint64_t cr3)
+{
+	return x86_guarded_call(cpu, x86_load_pdptrs_unguarded, &cr3);
 }
 
 /* CR0/CR3/CR4/EFER or the memory map changed: nothing cached survives. */
@@ -278,9 +304,16 @@ void x86_paging_changed(struct x86_cpu *cpu)
 	x86_tlb_flush(cpu, false);
 }
 
-int x86_cpu_translate(struct x86_cpu *cpu, uint64_t la, uint64_t *gpa,
-		      bool *writeable, bool *user)
+struct x86_translate_args {
+	uint64_t la, *gpa;
+	bool *writeable, *user;
+};
+
+static int x86_translate_unguarded(struct x86_cpu *cpu, void *arg)
 {
+	struct x86_translate_args *a = arg;
+	uint64_t la = a->la, *gpa = a->gpa;
+	bool *writeable = a->writeable, *user = a->user;
 	struct x86_walk w;
 	uint32_t err;
 
@@ -296,4 +329,12 @@ int x86_cpu_translate(struct x86_cpu *cpu, uint64_t la, uint64_t *gpa,
 		*user = !x86_walk(cpu, la, X86_ACC_R, X86_PV_USER, false,
 				  false, &w);
 	return 0;
+}
+
+int x86_cpu_translate(struct x86_cpu *cpu, uint64_t la, uint64_t *gpa,
+		      bool *writeable, bool *user)
+{
+	struct x86_translate_args a = { la, gpa, writeable, user };
+
+	return x86_guarded_call(cpu, x86_translate_unguarded, &a);
 }

@@ -70,7 +70,7 @@ uint8_t *x86_tlb_fill(struct x86_cpu *cpu, uint64_t la, enum x86_acc acc,
 	if (unlikely(err))
 		x86_raise_pf(cpu, la, err & 0xffff);
 	*gpa = w.gpa;
-	host = cpu->ops->gpa_page(cpu, w.gpa & X86_PAGE_MASK,
+	host = x86_gpa_page(cpu, w.gpa & X86_PAGE_MASK,
 				  acc == X86_ACC_W);
 	if (!host)
 		return NULL;
