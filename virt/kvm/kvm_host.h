@@ -46,6 +46,7 @@ struct kvm_irqfds;
 struct kvm_gmem;
 struct kvm_mem_attrs;
 struct kvm_file;
+struct kvm_async_pf;
 
 /* --- Statistics (binary_stats.c) ----------------------------------------- */
 
@@ -256,6 +257,14 @@ struct kvm_vcpu {
 		gpa_t gpa;
 		uint64_t flags;
 	} memory_fault;
+
+	/* Asynchronous page faults (async_pf.c) */
+	struct {
+		struct kvm_async_pf *queue;	/* outstanding work; vCPU thread only */
+		struct kvm_async_pf *done;	/* completed, oldest first; async_pf lock */
+		atomic_bool has_done;		/* done is not empty */
+		uint32_t queued;		/* items in queue and wake-alls in done */
+	} async_pf;
 
 	struct kvm_vcpu_arch arch;
 };
