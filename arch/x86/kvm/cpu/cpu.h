@@ -98,6 +98,7 @@ enum x86_exit_reason {
 	 * not retire.  The next run retries it.
 	 */
 	X86_EXIT_FAULT,
+	X86_EXIT_PAGE_WAIT,	/* ops->page_ready said wait (RIP at the insn) */
 };
 
 struct x86_exit {
@@ -223,6 +224,17 @@ struct x86_cpu_ops {
 	int (*hypercall)(struct x86_cpu *cpu, bool vmmcall);
 	/* MONITOR or MWAIT: 0 runs it as a NOP, -1 is #UD.  NULL: #UD. */
 	int (*monitor_mwait)(struct x86_cpu *cpu, bool mwait);
+	/*
+	 * Asked on a TLB miss (never on a hit), outside event delivery,
+	 * before the engine touches a RAM page that gpa_page returned (host):
+	 * may the page be accessed now?  0: yes (the access may still wait
+	 * for the host kernel to supply the page); X86_PAGE_FAULT: raise #PF
+	 * with error code 0 and CR2 = *cr2 instead (a paravirtual "page not
+	 * present"); X86_PAGE_WAIT: stop with X86_EXIT_PAGE_WAIT, RIP at the
+	 * instruction, which runs again from the start.  NULL: always 0.
+	 */
+	int (*page_ready)(struct x86_cpu *cpu, uint64_t gpa, void *host,
+			  uint64_t *cr2);
 	/* Page for PIO data (string I/O moves up to a page per exit). */
 	uint8_t *pio_buf;
 };
@@ -309,6 +321,8 @@ void x86_cpu_complete_mmio(struct x86_cpu *cpu, const uint8_t data[8]);
  */
 #define X86_MSR_EXIT 1
 #define X86_HC_PATCH 1
+#define X86_PAGE_FAULT 1
+#define X86_PAGE_WAIT 2
 void x86_cpu_complete_msr(struct x86_cpu *cpu, bool error, uint64_t data);
 
 /*

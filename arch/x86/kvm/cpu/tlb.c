@@ -51,6 +51,25 @@ void x86_tlb_flush_writes(struct x86_cpu *cpu)
 }
 
 /*
+ * The host may hold back a page that is not in memory yet (an
+ * asynchronous page fault): the access becomes a #PF carrying the host's
+ * token, or the instruction waits outside the engine.
+ */
+static void x86_page_ready(struct x86_cpu *cpu, uint64_t gpa, uint8_t *host)
+{
+	uint64_t cr2;
+
+	switch (cpu->ops->page_ready(cpu, gpa, host, &cr2)) {
+	case X86_PAGE_FAULT:
+		x86_raise_pf(cpu, cr2, 0);
+	case X86_PAGE_WAIT:
+		x86_exit(cpu, X86_EXIT_PAGE_WAIT);
+	default:
+		break;
+	}
+}
+
+/*
  * Walk the page tables for la (raising #PF on failure) and install a TLB
  * entry when the page is RAM.  Returns the host page, or NULL for MMIO
  * with *gpa set to the guest-physical address.
@@ -74,6 +93,8 @@ uint8_t *x86_tlb_fill(struct x86_cpu *cpu, uint64_t la, enum x86_acc acc,
 				  acc == X86_ACC_W);
 	if (!host)
 		return NULL;
+	if (cpu->ops->page_ready && p->delivering < 0)
+		x86_page_ready(cpu, w.gpa & X86_PAGE_MASK, host);
 	if (acc == X86_ACC_W && x86_code_page_test(host))
 		x86_code_page_written(cpu, host);
 	e = &p->tlb[pv][acc][(la >> 12) & (X86_TLB_SIZE - 1)];
