@@ -87,6 +87,13 @@ struct kvm_vcpu_stat {
 	uint64_t notify_window_exits;
 };
 
+/* What x86 keeps with an asynchronous page fault (virt/kvm/async_pf.h). */
+struct kvm_arch_async_pf {
+	uint32_t token;			/* the guest's CR2 at "page not present" */
+	uint64_t gfn;
+};
+
+struct kvm_vcpu_apf;	/* pv_async_pf.c: the guest's async PF settings */
 struct kvm_platform;	/* platform.h: in-kernel irqchip, PIT, GSI routing */
 struct kvm_lapic;
 
@@ -148,6 +155,9 @@ struct kvm_vcpu_arch {
 	pthread_mutex_t halt_lock;	/* HLT and wait-for-SIPI sleeps */
 	pthread_cond_t halt_cond;
 	bool halt_wake;			/* under halt_lock: a wake since the check */
+
+	/* MSR_KVM_ASYNC_PF_*: paravirtual async page faults (pv_async_pf.c) */
+	struct kvm_vcpu_apf *apf;
 };
 
 #endif /* SKVM_ASM_KVM_HOST_H */

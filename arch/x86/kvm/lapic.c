@@ -1016,6 +1016,21 @@ bool kvm_lapic_hw_enabled(struct kvm_lapic *a)
 	return kvm_lapic_get_base(a) & APIC_BASE_EN;
 }
 
+bool kvm_lapic_enabled(struct kvm_lapic *a)
+{
+	bool r;
+
+	pthread_mutex_lock(&a->lock);
+	r = apic_enabled(a);
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+int kvm_lapic_set_irq(struct kvm_lapic *a, const struct kvm_lapic_irq *irq)
+{
+	return deliver_to(a, irq);
+}
+
 /* SDM 11.4.7.1 (power-up and INIT); INIT keeps the ID and APIC_BASE. */
 void kvm_lapic_reset(struct kvm_lapic *a, bool init)
 {

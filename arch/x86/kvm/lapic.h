@@ -159,6 +159,13 @@ void kvm_lapic_set_base(struct kvm_lapic *apic, uint64_t value);
 uint64_t kvm_lapic_get_base(struct kvm_lapic *apic);
 bool kvm_lapic_x2apic_mode(struct kvm_lapic *apic);
 bool kvm_lapic_hw_enabled(struct kvm_lapic *apic);
+/* Hardware- and software-enabled (APIC_BASE.EN and SVR.APIC_ENABLED). */
+bool kvm_lapic_enabled(struct kvm_lapic *apic);
+/*
+ * A message for this LAPIC alone, whatever its destination fields (KVM's
+ * kvm_apic_set_irq: paravirtual notifications).  1 when accepted.
+ */
+int kvm_lapic_set_irq(struct kvm_lapic *apic, const struct kvm_lapic_irq *irq);
 
 /*
  * The xAPIC page: 0, or -EOPNOTSUPP when gpa is not this LAPIC's page

@@ -13,6 +13,7 @@
  * revision) and guest initiated (RDMSR/WRMSR; a failure is #GP).
  */
 #include <errno.h>
+#include <linux/kvm_para.h>
 #include <stdlib.h>
 #include <string.h>
 #include <urcu-bp.h>
@@ -103,6 +104,7 @@ static const uint32_t msrs_to_save_base[] = {
 	MSR_PLATFORM_INFO,
 	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL,
 	MSR_IA32_ARCH_CAPABILITIES, MSR_IA32_UCODE_REV,
+	MSR_KVM_ASYNC_PF_EN, MSR_KVM_ASYNC_PF_INT, MSR_KVM_ASYNC_PF_ACK,
 	MSR_MTRRdefType,
 	MSR_MTRRfix64K_00000, MSR_MTRRfix16K_80000, MSR_MTRRfix16K_A0000,
 	MSR_MTRRfix4K_C0000, MSR_MTRRfix4K_C0000 + 1, MSR_MTRRfix4K_C0000 + 2,
@@ -458,7 +460,7 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data,
 		*data = 0;
 		break;
 	default:
-		return KVM_MSR_RET_INVALID;
+		return kvm_apf_get_msr(vcpu, index, data);
 	}
 	return 0;
 }
@@ -603,7 +605,7 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data,
 		/* No branch tracing: only 0 is accepted. */
 		return data != 0;
 	default:
-		return KVM_MSR_RET_INVALID;
+		return kvm_apf_set_msr(vcpu, index, data, host_initiated);
 	}
 	return 0;
 }

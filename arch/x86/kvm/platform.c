@@ -154,6 +154,11 @@ static void vcpu_wake(struct kvm_vcpu *vcpu)
 	pthread_mutex_unlock(&vcpu->arch.halt_lock);
 }
 
+void kvm_platform_vcpu_wake(struct kvm_vcpu *vcpu)
+{
+	vcpu_wake(vcpu);
+}
+
 static void lapic_kick(void *opaque)
 {
 	struct kvm_vcpu *vcpu = opaque;

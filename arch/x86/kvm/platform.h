@@ -58,6 +58,8 @@ void kvm_platform_vcpu_events(struct kvm_vcpu *vcpu);
  * can, or until a kick or signal; true when it may run now.
  */
 bool kvm_platform_vcpu_block(struct kvm_vcpu *vcpu);
+/* Wake the vCPU from kvm_platform_vcpu_block (it re-checks; any thread). */
+void kvm_platform_vcpu_wake(struct kvm_vcpu *vcpu);
 /* The engine's PIO/MMIO exit, offered to the LAPIC and the buses first:
  * true when served in process. */
 bool kvm_platform_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, int len, bool write,

@@ -98,6 +98,8 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_SET_GUEST_DEBUG:
 	case KVM_CAP_X86_USER_SPACE_MSR:
 	case KVM_CAP_X86_MSR_FILTER:
+	case KVM_CAP_ASYNC_PF:
+	case KVM_CAP_ASYNC_PF_INT:
 	case KVM_CAP_MSR_PLATFORM_INFO:
 	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
 	case KVM_CAP_VCPU_ATTRIBUTES:
@@ -388,7 +390,7 @@ static int x86_op_wrmsr(struct x86_cpu *cpu, uint32_t index, uint64_t val)
 }
 
 /* Real mode: 0; virtual-8086: 3; else the RPL of CS. */
-static int vcpu_cpl(const struct x86_cpu *cpu)
+int vcpu_cpl(const struct x86_cpu *cpu)
 {
 	if (!(cpu->cr0 & X86_CR0_PE))
 		return 0;
@@ -498,6 +500,7 @@ static const struct x86_cpu_ops x86_ops_template = {
 	.msr_check = x86_op_msr_check,
 	.hypercall = x86_op_hypercall,
 	.monitor_mwait = x86_op_monitor_mwait,
+	.page_ready = kvm_apf_page_ready,
 };
 
 void kvm_x86_state_changed(struct kvm_vcpu *vcpu)
@@ -525,6 +528,7 @@ static void kvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	if ((uint32_t)vcpu->vcpu_id == vcpu->kvm->arch.bsp_vcpu_id)
 		cpu->apic_base |= X86_APIC_BASE_BSP;
 	kvm_msr_reset(vcpu);
+	kvm_apf_vcpu_reset(vcpu);
 	vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 	vcpu->arch.pio_pending = false;
 	vcpu->arch.mmio_pending = false;
@@ -549,14 +553,20 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	a->cpuid_entries = NULL;
 	a->cpuid_nent = 0;
 	a->ran = false;
-	r = x86_cpu_init(&a->cpu, &a->ops, vcpu);
+	r = kvm_apf_vcpu_create(vcpu);
 	if (r)
 		return r;
+	r = x86_cpu_init(&a->cpu, &a->ops, vcpu);
+	if (r) {
+		kvm_apf_vcpu_destroy(vcpu);
+		return r;
+	}
 	a->tsc_offset = vcpu->kvm->arch.default_tsc_offset;
 	a->tsc_khz = kvm_host_tsc_khz();
 	r = kvm_platform_vcpu_create(vcpu);
 	if (r) {
 		x86_cpu_destroy(&a->cpu);
+		kvm_apf_vcpu_destroy(vcpu);
 		return r;
 	}
 	kvm_vcpu_reset(vcpu);
@@ -569,6 +579,7 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
+	kvm_apf_vcpu_destroy(vcpu);
 	kvm_platform_vcpu_destroy(vcpu);
 	x86_cpu_destroy(vcpu_cpu(vcpu));
 	kvm_cpuid_free(vcpu);
@@ -1630,7 +1641,8 @@ static int complete_userspace_io(struct kvm_vcpu *vcpu)
 		reason = x86_cpu_run(cpu);
 		vcpu->arch.completing_io = false;
 		rcu_read_unlock();
-		if (reason == X86_EXIT_KICK || reason == X86_EXIT_NONE)
+		if (reason == X86_EXIT_KICK || reason == X86_EXIT_NONE ||
+		    reason == X86_EXIT_PAGE_WAIT)
 			return 1;
 		if ((reason == X86_EXIT_IO || reason == X86_EXIT_MMIO) &&
 		    serve_in_process(vcpu))
@@ -1703,6 +1715,7 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 		if (!lapic_in_kernel(vcpu)) {
 			cpu->halted = false;
 		} else {
+			kvm_apf_vcpu_run(vcpu);
 			kvm_platform_vcpu_events(vcpu);
 			if (!kvm_platform_vcpu_block(vcpu)) {
 				atomic_store(&vcpu->kick, false);
@@ -1727,6 +1740,7 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 			continue;
 		case X86_EXIT_NONE:
 		case X86_EXIT_IRQ_WINDOW:
+		case X86_EXIT_PAGE_WAIT:	/* halted for a page: see pv_async_pf.c */
 			continue;
 		case X86_EXIT_HLT:
 			kvm_vcpu_stat(vcpu)->halt_exits++;

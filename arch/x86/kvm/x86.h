@@ -146,9 +146,27 @@ int kvm_set_tsc_khz(struct kvm_vcpu *vcpu, uint32_t khz);
 long kvm_vcpu_tsc_attr(struct kvm_vcpu *vcpu, unsigned int ioctl,
 		       const struct kvm_device_attr *attr);
 
+/* --- pv_async_pf.c -------------------------------------------------------- */
+
+int kvm_apf_vcpu_create(struct kvm_vcpu *vcpu);
+void kvm_apf_vcpu_destroy(struct kvm_vcpu *vcpu);
+/* vCPU reset: async PF off, every outstanding fault forgotten. */
+void kvm_apf_vcpu_reset(struct kvm_vcpu *vcpu);
+/* Before entering the guest: hand completed faults to the guest. */
+void kvm_apf_vcpu_run(struct kvm_vcpu *vcpu);
+/* The engine's ops->page_ready. */
+int kvm_apf_page_ready(struct x86_cpu *cpu, uint64_t gpa, void *host,
+		       uint64_t *cr2);
+/* MSR_KVM_ASYNC_PF_EN/_INT/_ACK; KVM_MSR_RET_INVALID for other MSRs. */
+int kvm_apf_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data);
+int kvm_apf_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data,
+		    bool host_initiated);
+
 /* --- x86.c --------------------------------------------------------------- */
 
 /* The engine's state changed from outside: tell it. */
 void kvm_x86_state_changed(struct kvm_vcpu *vcpu);
+/* Current privilege level: 0 in real mode, 3 in virtual-8086 mode. */
+int vcpu_cpl(const struct x86_cpu *cpu);
 
 #endif /* SKVM_X86_H */

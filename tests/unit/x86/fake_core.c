@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "kvm_file.h"
 #include "kvm_host.h"
 #include "fake.h"
 
@@ -71,4 +72,32 @@ void kvm_vcpu_kick(struct kvm_vcpu *vcpu)
 bool kvm_vcpu_take_memory_fault(struct kvm_vcpu *vcpu)
 {
 	return false;
+}
+
+/* The one flat slot, for the pfn cache (pv_async_pf.c). */
+static struct kvm_memory_slot fake_slot = {
+	.npages = FAKE_GUEST_MEM_SIZE / PAGE_SIZE,
+};
+static struct kvm_memslots fake_slots = { .nr = 1, .slots = &fake_slot };
+
+struct kvm_memslots *kvm_memslots(struct kvm *kvm, int as_id)
+{
+	fake_slot.userspace_addr = (hva_t)(uintptr_t)fake_guest_mem;
+	return as_id ? NULL : &fake_slots;
+}
+
+struct kvm_memory_slot *kvm_memslots_find(struct kvm_memslots *slots, gfn_t gfn)
+{
+	return slots && gfn < fake_slot.npages ? &fake_slot : NULL;
+}
+
+/* The fake slot logs no dirty pages. */
+void kvm_mark_page_dirty(struct kvm *kvm, int as_id, gfn_t gfn)
+{
+}
+
+/* skvm's own fds need no moving in a unit test. */
+int kvm_fd_make_private(int fd)
+{
+	return fd;
 }
