@@ -76,6 +76,12 @@ struct x86_events {
 	uint8_t irq_nr;
 	bool nmi_pending, nmi_injected, nmi_masked;
 	uint8_t int_shadow;	/* X86_SHADOW_STI | X86_SHADOW_MOV_SS */
+	/*
+	 * System-management mode (smm.c): an SMI waits (taken at the next
+	 * instruction boundary outside SMM, before NMIs); in SMM; SMM was
+	 * entered with NMIs already blocked (RSM then leaves them blocked).
+	 */
+	bool smi_pending, smm, smm_inside_nmi;
 };
 #define X86_SHADOW_STI 1
 #define X86_SHADOW_MOV_SS 2
@@ -235,6 +241,13 @@ struct x86_cpu_ops {
 	 */
 	int (*page_ready)(struct x86_cpu *cpu, uint64_t gpa, void *host,
 			  uint64_t *cr2);
+	/*
+	 * The vCPU entered (SMI) or left (RSM) SMM: cpu->ev.smm changed, and
+	 * with it what gpa_page() must answer (SMRAM's address space while
+	 * ev.smm is set).  The engine has already dropped its TLB and blocks.
+	 * NULL: nothing to tell.
+	 */
+	void (*smm_changed)(struct x86_cpu *cpu);
 	/* Page for PIO data (string I/O moves up to a page per exit). */
 	uint8_t *pio_buf;
 };
@@ -264,6 +277,8 @@ struct x86_cpu {
 	uint64_t tsc_aux;
 	uint64_t pat;
 	uint64_t apic_base;
+	uint64_t smbase;		/* IA32_SMBASE: 0x30000 at power-on */
+	uint64_t smi_count;		/* MSR_SMI_COUNT: SMIs taken */
 
 	struct x86_fxsave fx;
 	struct x86_events ev;

@@ -362,6 +362,7 @@ void x86_sse_register(void);
 void x86_mmx_register(void);
 void x86_fpu_register(void);
 void x86_fxsave_register(void);
+void x86_smm_register(void);
 
 /* ------------------------------------------------ segmentation.c */
 
@@ -537,6 +538,11 @@ enum x86_task_reason { X86_TASK_JMP, X86_TASK_CALL, X86_TASK_IRET,
 void x86_task_switch(struct x86_cpu *cpu, uint16_t sel, uint64_t d,
 		     enum x86_task_reason why, uint64_t ret_eip);
 void x86_task_return(struct x86_cpu *cpu, uint64_t ret_eip);
+
+/* -------------------------------------------------------------- smm.c */
+
+/* Take the pending SMI (at an instruction boundary, outside SMM). */
+void x86_smm_enter(struct x86_cpu *cpu);
 
 /* ------------------------------------------------------------ debug.c */
 

@@ -42,6 +42,7 @@ static void x86_handlers_fill(void)
 	x86_mmx_register();
 	x86_fpu_register();
 	x86_fxsave_register();
+	x86_smm_register();
 }
 
 void x86_handlers_init(void)

@@ -30,6 +30,7 @@ int x86_cpu_init(struct x86_cpu *cpu, const struct x86_cpu_ops *ops,
 		goto err_free;
 	cpu->priv = p;
 	p->delivering = -1;
+	cpu->smbase = 0x30000;		/* power-on; INIT keeps it */
 	x86_handlers_init();
 	x86_decode_init(cpu);
 	x86_cpu_reset(cpu);
@@ -97,6 +98,7 @@ void x86_cpu_reset(struct x86_cpu *cpu)
 	cpu->fx.mxcsr = 0x1f80;
 	cpu->fx.mxcsr_mask = 0xffbf;
 	memset(&cpu->ev, 0, sizeof(cpu->ev));
+	cpu->smi_count = 0;
 	cpu->halted = false;
 	x86_cpu_state_changed(cpu);
 }
@@ -301,6 +303,10 @@ static bool x86_take_events(struct x86_cpu *cpu)
 		x86_deliver_pending(cpu);
 		return true;
 	}
+	if (unlikely(ev->smi_pending) && !ev->smm) {
+		x86_smm_enter(cpu);
+		return true;
+	}
 	if (ev->nmi_pending && !ev->nmi_masked &&
 	    !(ev->int_shadow & X86_SHADOW_MOV_SS)) {
 		ev->nmi_pending = false;
@@ -326,7 +332,8 @@ static bool x86_wake(struct x86_cpu *cpu)
 	struct x86_events *ev = &cpu->ev;
 
 	if (ev->exc_pending || ev->exc_injected || ev->irq_injected ||
-	    ev->nmi_injected || (ev->nmi_pending && !ev->nmi_masked))
+	    ev->nmi_injected || (ev->nmi_pending && !ev->nmi_masked) ||
+	    (ev->smi_pending && !ev->smm))
 		return true;
 	return (cpu->rflags & X86_IF) && cpu->ops->pending_irq &&
 	       cpu->ops->pending_irq(cpu, false) >= 0;
