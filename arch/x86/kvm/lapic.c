@@ -167,6 +167,9 @@ static int apic_accept(struct kvm_lapic *a, const struct kvm_lapic_irq *irq,
 	case APIC_DM_NMI:
 		atomic_fetch_or(&a->events, KVM_APIC_EV_NMI);
 		break;
+	case APIC_DM_SMI:
+		atomic_fetch_or(&a->events, KVM_APIC_EV_SMI);
+		break;
 	case APIC_DM_INIT:
 		/* The level de-assert INIT of the 82489DX is a no-op. */
 		if (irq->trig_level && !irq->level)
@@ -180,7 +183,7 @@ static int apic_accept(struct kvm_lapic *a, const struct kvm_lapic_irq *irq,
 	case APIC_DM_EXTINT:
 		atomic_fetch_or(&a->events, KVM_APIC_EV_EXTINT);
 		break;
-	default:			/* SMI (no SMM), remote read */
+	default:			/* remote read */
 		return 0;
 	}
 	*do_kick = true;

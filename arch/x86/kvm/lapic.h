@@ -76,6 +76,7 @@
 #define KVM_APIC_EV_INIT	(1u << 1)
 #define KVM_APIC_EV_SIPI	(1u << 2)
 #define KVM_APIC_EV_EXTINT	(1u << 3)	/* look at the PIC */
+#define KVM_APIC_EV_SMI		(1u << 4)
 
 struct kvm_lapic;
 

@@ -25,8 +25,10 @@
 #define MSR_IA32_PLATFORM_ID		0x00000017
 #define MSR_IA32_APICBASE		0x0000001b
 #define MSR_EBL_CR_POWERON		0x0000002a
+#define MSR_SMI_COUNT			0x00000034
 #define MSR_IA32_TSC_ADJUST		0x0000003b
 #define MSR_IA32_UCODE_REV		0x0000008b
+#define MSR_IA32_SMBASE			0x0000009e
 #define MSR_PLATFORM_INFO		0x000000ce
 #define MSR_MTRRcap			0x000000fe
 #define MSR_IA32_ARCH_CAPABILITIES	0x0000010a
@@ -118,6 +120,7 @@ static const uint32_t msrs_to_save_base[] = {
 	MSR_MTRRphysBase0 + 10, MSR_MTRRphysBase0 + 11,
 	MSR_MTRRphysBase0 + 12, MSR_MTRRphysBase0 + 13,
 	MSR_MTRRphysBase0 + 14, MSR_MTRRphysBase0 + 15,
+	MSR_IA32_SMBASE, MSR_SMI_COUNT,
 };
 #define NR_BASE_MSRS (sizeof(msrs_to_save_base) / sizeof(msrs_to_save_base[0]))
 
@@ -429,6 +432,13 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data,
 	case MSR_TSC_AUX:		*data = cpu->tsc_aux; break;
 	case MSR_IA32_CR_PAT:		*data = cpu->pat; break;
 	case MSR_IA32_APICBASE:		*data = cpu->apic_base; break;
+	case MSR_SMI_COUNT:		*data = cpu->smi_count; break;
+	case MSR_IA32_SMBASE:
+		/* SMM's own state: only the host reads it, as KVM. */
+		if (!host_initiated)
+			return 1;
+		*data = cpu->smbase;
+		break;
 	case MSR_IA32_TSC:		*data = kvm_read_guest_tsc(vcpu); break;
 	case MSR_IA32_TSC_ADJUST:	*data = a->tsc_adjust; break;
 	case MSR_IA32_MISC_ENABLE:	*data = a->misc_enable; break;
@@ -538,6 +548,15 @@ static int set_cpu_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data,
 		if (!kvm_valid_apic_base(vcpu, data, host_initiated))
 			return 1;
 		cpu->apic_base = data;
+		break;
+	case MSR_IA32_SMBASE:
+	case MSR_SMI_COUNT:
+		if (!host_initiated)
+			return 1;
+		if (index == MSR_IA32_SMBASE)
+			cpu->smbase = data;
+		else
+			cpu->smi_count = data;
 		break;
 	default:
 		return -1;

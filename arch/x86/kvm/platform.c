@@ -644,6 +644,16 @@ void kvm_platform_vcpu_events(struct kvm_vcpu *vcpu)
 	if (!kvm_lapic_peek_events(vcpu->arch.apic))
 		return;
 	ev = kvm_lapic_take_events(vcpu->arch.apic, &sipi);
+	if (vcpu_cpu(vcpu)->ev.smm && (ev & (KVM_APIC_EV_INIT | KVM_APIC_EV_SIPI))) {
+		/* SMM latches INIT until RSM and drops SIPIs, as KVM does. */
+		if (ev & KVM_APIC_EV_INIT)
+			atomic_fetch_or(&vcpu->arch.apic->events, KVM_APIC_EV_INIT);
+		ev &= ~(KVM_APIC_EV_INIT | KVM_APIC_EV_SIPI);
+	}
+	if (ev & KVM_APIC_EV_SMI) {
+		vcpu_cpu(vcpu)->ev.smi_pending = true;
+		kvm_x86_state_changed(vcpu);
+	}
 	if (ev & KVM_APIC_EV_INIT)
 		vcpu_init_signal(vcpu);
 	if ((ev & KVM_APIC_EV_SIPI) &&
@@ -661,11 +671,13 @@ static bool vcpu_runnable(struct kvm_vcpu *vcpu)
 	struct x86_cpu *cpu = vcpu_cpu(vcpu);
 	unsigned int ev = kvm_lapic_peek_events(vcpu->arch.apic);
 
-	if (ev & (KVM_APIC_EV_INIT | KVM_APIC_EV_SIPI))
+	if ((ev & (KVM_APIC_EV_INIT | KVM_APIC_EV_SIPI)) && !cpu->ev.smm)
 		return true;
 	if (vcpu->arch.mp_state == KVM_MP_STATE_UNINITIALIZED ||
 	    vcpu->arch.mp_state == KVM_MP_STATE_INIT_RECEIVED)
 		return false;
+	if ((ev & KVM_APIC_EV_SMI) || (cpu->ev.smi_pending && !cpu->ev.smm))
+		return true;
 	if (!cpu->halted)
 		return true;
 	if ((ev & KVM_APIC_EV_NMI) || (cpu->ev.nmi_pending && !cpu->ev.nmi_masked))

@@ -103,6 +103,7 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_MSR_PLATFORM_INFO:
 	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
 	case KVM_CAP_VCPU_ATTRIBUTES:
+	case KVM_CAP_X86_SMM:
 		return 1;
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return KVM_X86_VALID_QUIRKS;
@@ -283,9 +284,11 @@ static struct kvm_vcpu *cpu_vcpu(struct x86_cpu *cpu)
 	return cpu->opaque;
 }
 
+/* In SMM the vCPU sees the second address space (SMRAM), as KVM. */
 static void *x86_op_gpa_page(struct x86_cpu *cpu, uint64_t gpa, bool write)
 {
-	return kvm_gfn_to_hva(cpu_vcpu(cpu)->kvm, 0, gpa >> PAGE_SHIFT, write);
+	return kvm_gfn_to_hva(cpu_vcpu(cpu)->kvm, cpu->ev.smm ? 1 : 0,
+			      gpa >> PAGE_SHIFT, write);
 }
 
 static uint64_t x86_op_generation(struct x86_cpu *cpu)
@@ -488,6 +491,19 @@ static int x86_op_pending_irq(struct x86_cpu *cpu, bool ack)
 	return v;
 }
 
+/*
+ * After RSM an INIT latched during SMM is due (KVM's KVM_REQ_EVENT in
+ * kvm_smm_changed): leave the engine so the run loop takes it.
+ */
+static void x86_op_smm_changed(struct x86_cpu *cpu)
+{
+	struct kvm_vcpu *vcpu = cpu_vcpu(cpu);
+
+	if (!cpu->ev.smm && lapic_in_kernel(vcpu) &&
+	    (kvm_lapic_peek_events(vcpu->arch.apic) & KVM_APIC_EV_INIT))
+		atomic_store(&vcpu->kick, true);
+}
+
 static const struct x86_cpu_ops x86_ops_template = {
 	.gpa_page = x86_op_gpa_page,
 	.generation = x86_op_generation,
@@ -501,6 +517,7 @@ static const struct x86_cpu_ops x86_ops_template = {
 	.hypercall = x86_op_hypercall,
 	.monitor_mwait = x86_op_monitor_mwait,
 	.page_ready = kvm_apf_page_ready,
+	.smm_changed = x86_op_smm_changed,
 };
 
 void kvm_x86_state_changed(struct kvm_vcpu *vcpu)
@@ -1086,13 +1103,39 @@ static void get_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events *e)
 	e->nmi.injected = ev->nmi_injected;
 	e->nmi.pending = ev->nmi_pending;
 	e->nmi.masked = ev->nmi_masked;
+	e->smi.smm = ev->smm;
+	e->smi.pending = ev->smi_pending;
+	e->smi.smm_inside_nmi = ev->smm_inside_nmi;
+	e->smi.latched_init = lapic_in_kernel(vcpu) &&
+		(kvm_lapic_peek_events(vcpu->arch.apic) & KVM_APIC_EV_INIT);
 	e->flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
 		   KVM_VCPUEVENT_VALID_SMM;
 }
 
 /*
+ * KVM_VCPUEVENT_VALID_SMM: entering or leaving SMM here only switches
+ * the flag (and with it the address space), as kvm_smm_changed does; a
+ * latched INIT is the LAPIC's pending INIT.
+ */
+static void set_smm_events(struct kvm_vcpu *vcpu, const struct kvm_vcpu_events *e)
+{
+	struct x86_events *ev = &vcpu_cpu(vcpu)->ev;
+	struct kvm_lapic *apic = vcpu->arch.apic;
+
+	ev->smm = e->smi.smm;
+	ev->smi_pending = e->smi.pending;
+	ev->smm_inside_nmi = e->smi.smm && e->smi.smm_inside_nmi;
+	if (!lapic_in_kernel(vcpu))
+		return;
+	if (e->smi.latched_init)
+		atomic_fetch_or(&apic->events, KVM_APIC_EV_INIT);
+	else
+		atomic_fetch_and(&apic->events, ~KVM_APIC_EV_INIT);
+}
+
+/*
  * Exception payloads and triple-fault events need capabilities skvm does
- * not offer, and there is no SMM: those requests are -EINVAL.
+ * not offer: those requests are -EINVAL.
  */
 static int set_vcpu_events(struct kvm_vcpu *vcpu, const struct kvm_vcpu_events *e)
 {
@@ -1110,7 +1153,9 @@ static int set_vcpu_events(struct kvm_vcpu *vcpu, const struct kvm_vcpu_events *
 	if (e->exception.injected &&
 	    (e->exception.nr > 31 || e->exception.nr == NMI_VECTOR))
 		return -EINVAL;
-	if ((e->flags & KVM_VCPUEVENT_VALID_SMM) && (e->smi.smm || e->smi.pending))
+	/* INITs are latched in SMM: no SMM while an INIT is being processed. */
+	if ((e->flags & KVM_VCPUEVENT_VALID_SMM) && (e->smi.smm || e->smi.pending) &&
+	    vcpu->arch.mp_state == KVM_MP_STATE_INIT_RECEIVED)
 		return -EINVAL;
 
 	ev->exc_pending = false;
@@ -1128,6 +1173,8 @@ static int set_vcpu_events(struct kvm_vcpu *vcpu, const struct kvm_vcpu_events *
 	if (e->flags & KVM_VCPUEVENT_VALID_NMI_PENDING)
 		ev->nmi_pending = e->nmi.pending;
 	ev->nmi_masked = e->nmi.masked;
+	if (e->flags & KVM_VCPUEVENT_VALID_SMM)
+		set_smm_events(vcpu, e);
 	kvm_x86_state_changed(vcpu);
 	return 0;
 }
@@ -1138,6 +1185,13 @@ static int set_vcpu_events(struct kvm_vcpu *vcpu, const struct kvm_vcpu_events *
  */
 static int set_mp_state(struct kvm_vcpu *vcpu, const struct kvm_mp_state *mp)
 {
+	const struct x86_events *ev = &vcpu_cpu(vcpu)->ev;
+
+	/* INIT and SIPI are blocked in SMM; an SMI takes priority over them. */
+	if ((ev->smm || ev->smi_pending) &&
+	    (mp->mp_state == KVM_MP_STATE_INIT_RECEIVED ||
+	     mp->mp_state == KVM_MP_STATE_SIPI_RECEIVED))
+		return -EINVAL;
 	switch (mp->mp_state) {
 	case KVM_MP_STATE_RUNNABLE:
 		break;
@@ -1171,6 +1225,13 @@ static int vcpu_interrupt(struct kvm_vcpu *vcpu, const struct kvm_interrupt *irq
 	cpu->ev.irq_nr = irq->irq;
 	kvm_vcpu_stat(vcpu)->irq_injections++;
 	kvm_x86_state_changed(vcpu);
+	return 0;
+}
+
+/* KVM_SMI: the SMI is pending at once (KVM_GET_VCPU_EVENTS shows it). */
+static int vcpu_smi(struct kvm_vcpu *vcpu)
+{
+	vcpu_cpu(vcpu)->ev.smi_pending = true;
 	return 0;
 }
 
@@ -1372,6 +1433,8 @@ static long vcpu_ioctl_other(struct kvm_vcpu *vcpu, unsigned int ioctl, void *ar
 	switch (ioctl) {
 	case KVM_NMI:
 		return vcpu_nmi(vcpu);
+	case KVM_SMI:
+		return vcpu_smi(vcpu);
 	case KVM_SET_CPUID:
 		return kvm_vcpu_ioctl_set_cpuid(vcpu, argp);
 	case KVM_SET_CPUID2:
@@ -1467,6 +1530,8 @@ static void post_run_save(struct kvm_vcpu *vcpu)
 	run->cr8 = cpu->cr8;
 	run->apic_base = cpu->apic_base;
 	run->ready_for_interrupt_injection = ready_for_interrupt_injection(vcpu);
+	if (cpu->ev.smm)
+		run->flags |= KVM_RUN_X86_SMM;
 }
 
 
@@ -1696,7 +1761,7 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 {
 	struct x86_cpu *cpu = vcpu_cpu(vcpu);
 	enum x86_exit_reason reason;
-	bool nmi_held;
+	bool nmi_held, smi_held;
 
 	if (entry_fails(vcpu))
 		return 0;
@@ -1724,14 +1789,20 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 		}
 		vcpu->arch.ran = true;
 
+		/* BLOCKIRQ holds NMIs and SMIs back too */
 		nmi_held = guest_debug_blocks_irqs(cpu) && cpu->ev.nmi_pending;
+		smi_held = guest_debug_blocks_irqs(cpu) && cpu->ev.smi_pending;
 		if (nmi_held)
 			cpu->ev.nmi_pending = false;
+		if (smi_held)
+			cpu->ev.smi_pending = false;
 		rcu_read_lock();
 		reason = x86_cpu_run(cpu);
 		rcu_read_unlock();
 		if (nmi_held)
 			cpu->ev.nmi_pending = true;
+		if (smi_held)
+			cpu->ev.smi_pending = true;
 		kvm_vcpu_stat(vcpu)->exits++;
 
 		switch (reason) {

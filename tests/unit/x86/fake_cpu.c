@@ -28,6 +28,7 @@ int x86_cpu_init(struct x86_cpu *cpu, const struct x86_cpu_ops *ops, void *opaqu
 	cpu->ops = ops;
 	cpu->opaque = opaque;
 	cpu->priv = (struct x86_cpu_priv *)&fake;	/* non-NULL: initialised */
+	cpu->smbase = 0x30000;				/* as the engine */
 	return 0;
 }
 

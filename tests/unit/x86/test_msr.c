@@ -388,6 +388,32 @@ static void test_platform_info(void **state)
 	assert_int_equal(cpu->ops->rdmsr(cpu, 0xce, &v), 0);
 }
 
+/*
+ * IA32_SMBASE (0x9e) is the host's only: guest RDMSR/WRMSR are #GP.
+ * MSR_SMI_COUNT (0x34) counts the SMIs taken; the guest may read it.
+ */
+static void test_smm_msrs(void **state)
+{
+	struct harness *h = *state;
+	struct x86_cpu *cpu = &h->vcpu.arch.cpu;
+	uint64_t v;
+
+	assert_int_equal(get1(h, 0x9e, &v), 1);
+	assert_int_equal(v, 0x30000);		/* power-on SMBASE */
+	assert_int_equal(set1(h, 0x9e, 0x1000000), 1);
+	assert_int_equal(cpu->smbase, 0x1000000);
+	assert_int_equal(cpu->ops->rdmsr(cpu, 0x9e, &v), -1);
+	assert_int_equal(cpu->ops->wrmsr(cpu, 0x9e, 0), -1);
+	assert_int_equal(cpu->smbase, 0x1000000);
+
+	cpu->smi_count = 3;
+	assert_int_equal(cpu->ops->rdmsr(cpu, 0x34, &v), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(cpu->ops->wrmsr(cpu, 0x34, 0), -1);
+	assert_int_equal(set1(h, 0x34, 7), 1);
+	assert_int_equal(cpu->smi_count, 7);
+}
+
 static void test_tsc(void **state)
 {
 	struct harness *h = *state;
@@ -430,6 +456,7 @@ int main(void)
 		T(test_every_listed_msr_gets_and_sets),
 		T(test_bulk_save_restore),
 		T(test_msr_rules),
+		T(test_smm_msrs),
 		T(test_msrs_partial_and_limits),
 		T(test_feature_msrs),
 		T(test_guest_msr_access),

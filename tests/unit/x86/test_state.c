@@ -488,15 +488,13 @@ static void test_vcpu_events_invalid(void **state)
 	static const struct {
 		const char *what;
 		uint32_t flags;
-		uint8_t exc_injected, exc_nr, smm, smi_pending;
+		uint8_t exc_injected, exc_nr;
 	} rows[] = {
-		{ "unknown flag", 1u << 7, 0, 0, 0, 0 },
-		{ "payload without the capability", KVM_VCPUEVENT_VALID_PAYLOAD, 0, 0, 0, 0 },
-		{ "triple fault without the capability", KVM_VCPUEVENT_VALID_TRIPLE_FAULT, 0, 0, 0, 0 },
-		{ "exception vector 32", 0, 1, 32, 0, 0 },
-		{ "NMI as exception", 0, 1, 2, 0, 0 },
-		{ "enter SMM", KVM_VCPUEVENT_VALID_SMM, 0, 0, 1, 0 },
-		{ "SMI pending", KVM_VCPUEVENT_VALID_SMM, 0, 0, 0, 1 },
+		{ "unknown flag", 1u << 7, 0, 0 },
+		{ "payload without the capability", KVM_VCPUEVENT_VALID_PAYLOAD, 0, 0 },
+		{ "triple fault without the capability", KVM_VCPUEVENT_VALID_TRIPLE_FAULT, 0, 0 },
+		{ "exception vector 32", 0, 1, 32 },
+		{ "NMI as exception", 0, 1, 2 },
 	};
 	size_t i;
 
@@ -506,8 +504,6 @@ static void test_vcpu_events_invalid(void **state)
 		e.flags = rows[i].flags;
 		e.exception.injected = rows[i].exc_injected;
 		e.exception.nr = rows[i].exc_nr;
-		e.smi.smm = rows[i].smm;
-		e.smi.pending = rows[i].smi_pending;
 		if (h_vcpu(h, KVM_SET_VCPU_EVENTS, &e) != -EINVAL)
 			fail_msg("accepted: %s", rows[i].what);
 	}
@@ -516,6 +512,48 @@ static void test_vcpu_events_invalid(void **state)
 	e.exception.pending = 1;
 	e.exception.nr = 40;
 	assert_int_equal(h_vcpu(h, KVM_SET_VCPU_EVENTS, &e), 0);
+}
+
+/* The smi fields: KVM_SMI makes one pending, SMM state round-trips. */
+static void test_vcpu_events_smm(void **state)
+{
+	struct harness *h = *state;
+	struct x86_events *ev = &h->vcpu.arch.cpu.ev;
+	struct kvm_vcpu_events e;
+
+	assert_int_equal(h_vcpu(h, KVM_GET_VCPU_EVENTS, &e), 0);
+	assert_int_equal(e.smi.smm | e.smi.pending | e.smi.smm_inside_nmi, 0);
+	assert_int_equal(h_vcpu(h, KVM_SMI, NULL), 0);
+	assert_int_equal(h_vcpu(h, KVM_GET_VCPU_EVENTS, &e), 0);
+	assert_int_equal(e.smi.pending, 1);
+	assert_true(ev->smi_pending);
+
+	e.flags = KVM_VCPUEVENT_VALID_SMM;
+	e.smi.smm = 1;
+	e.smi.pending = 0;
+	e.smi.smm_inside_nmi = 1;
+	assert_int_equal(h_vcpu(h, KVM_SET_VCPU_EVENTS, &e), 0);
+	assert_true(ev->smm && ev->smm_inside_nmi && !ev->smi_pending);
+	assert_int_equal(h_vcpu(h, KVM_GET_VCPU_EVENTS, &e), 0);
+	assert_int_equal(e.smi.smm, 1);
+	assert_int_equal(e.smi.smm_inside_nmi, 1);
+	assert_int_equal(e.smi.pending, 0);
+	assert_int_equal(e.smi.latched_init, 0);	/* no in-kernel LAPIC */
+
+	/* without VALID_SMM the smi fields are ignored */
+	e.flags = 0;
+	e.smi.smm = 0;
+	e.smi.pending = 1;
+	assert_int_equal(h_vcpu(h, KVM_SET_VCPU_EVENTS, &e), 0);
+	assert_true(ev->smm && !ev->smi_pending);
+
+	/* leaving SMM drops smm_inside_nmi with it */
+	e.flags = KVM_VCPUEVENT_VALID_SMM;
+	e.smi.smm = 0;
+	e.smi.pending = 1;
+	e.smi.smm_inside_nmi = 1;
+	assert_int_equal(h_vcpu(h, KVM_SET_VCPU_EVENTS, &e), 0);
+	assert_true(!ev->smm && !ev->smm_inside_nmi && ev->smi_pending);
 }
 
 static void test_vcpu_events_soft_exception_hidden(void **state)
@@ -633,6 +671,7 @@ int main(void)
 		T(test_debugregs),
 		T(test_vcpu_events_roundtrip),
 		T(test_vcpu_events_invalid),
+		T(test_vcpu_events_smm),
 		T(test_vcpu_events_soft_exception_hidden),
 		T(test_mp_state),
 		T(test_interrupt_and_nmi),
