@@ -1086,8 +1086,13 @@ static bool exception_is_soft(uint8_t nr)
  */
 static void get_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events *e)
 {
-	const struct x86_events *ev = &vcpu_cpu(vcpu)->ev;
+	struct x86_events *ev = &vcpu_cpu(vcpu)->ev;
 
+	/* An SMI the LAPIC accepted is pending already (KVM: KVM_REQ_SMI). */
+	if (lapic_in_kernel(vcpu) &&
+	    (atomic_fetch_and(&vcpu->arch.apic->events, ~KVM_APIC_EV_SMI) &
+	     KVM_APIC_EV_SMI))
+		ev->smi_pending = true;
 	memset(e, 0, sizeof(*e));
 	if (!exception_is_soft(ev->exc_nr)) {
 		e->exception.pending = ev->exc_pending;

@@ -2,7 +2,8 @@
 /*
  * test_guest_smm.c - SMM through the KVM ABI (skvm_open/skvm_ioctl), with
  * the in-kernel irqchip: a real-mode guest takes SMIs from KVM_SMI, from
- * its own LAPIC (a self IPI with delivery mode SMI) and from an MSI; the
+ * its own LAPIC (a self IPI with delivery mode SMI), from an IOAPIC pin
+ * and from an MSI; the
  * handler lives in SMRAM, a memslot of address space 1 only; the tests
  * look at kvm_run.flags, the vCPU events, the registers inside SMM, a
  * save/restore there, an NMI held until RSM and an INIT latched in SMM.
@@ -223,6 +224,36 @@ static void test_smi_lapic(void **state)
 }
 
 /*
+ * An SMI the LAPIC accepted shows as pending before the next KVM_RUN (a
+ * save there keeps it); here from IOAPIC pin 5 programmed with delivery
+ * mode SMI and raised with KVM_IRQ_LINE.
+ */
+static void test_smi_ioapic_pending_at_once(void **state)
+{
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+	struct kvm_irq_level line = { .irq = 5, .level = 1 };
+	struct kvm_vcpu_events e;
+	struct vm v;
+
+	smm_vm_open(&v);
+	assert_int_equal(run_out(&v, 0x80), 1);
+	assert_int_equal(skvm_ioctl(v.vm, KVM_GET_IRQCHIP, &chip), 0);
+	chip.chip.ioapic.redirtbl[5].bits = 0;
+	chip.chip.ioapic.redirtbl[5].fields.delivery_mode = 2;	/* SMI */
+	assert_int_equal(skvm_ioctl(v.vm, KVM_SET_IRQCHIP, &chip), 0);
+	assert_int_equal(skvm_ioctl(v.vm, KVM_IRQ_LINE, &line), 0);
+	e = events(&v);
+	assert_int_equal(e.smi.pending, 1);
+	assert_int_equal(e.smi.smm, 0);
+	/* a restore of those events keeps the SMI */
+	assert_int_equal(skvm_ioctl(v.vcpu, KVM_SET_VCPU_EVENTS, &e), 0);
+	assert_int_equal(run_out(&v, 0x10), MARK);
+	check_in_smm(&v);
+	assert_int_equal(run_out(&v, 0x80), 2);
+	smm_vm_close(&v);
+}
+
+/*
  * An MSI with delivery mode SMI; in SMM an INIT (by MSI) is latched, not
  * taken: latched_init shows it and SET_VCPU_EVENTS can clear it.
  */
@@ -337,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_capability_and_msrs),
 		cmocka_unit_test(test_smi_ioctl),
 		cmocka_unit_test(test_smi_lapic),
+		cmocka_unit_test(test_smi_ioapic_pending_at_once),
 		cmocka_unit_test(test_smi_msi_and_latched_init),
 		cmocka_unit_test(test_latched_init_after_rsm),
 		cmocka_unit_test(test_events_init_received),
