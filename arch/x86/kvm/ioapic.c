@@ -112,16 +112,28 @@ int kvm_ioapic_set_irq(struct kvm_ioapic *s, int pin, int level)
 	return r;
 }
 
+/*
+ * The ack notifiers run first, outside the lock, as KVM's: one may lower
+ * the line (irqfd resampling, a device model), and then the pin must not
+ * send again when its Remote IRR clears.
+ */
 void kvm_ioapic_eoi(struct kvm_ioapic *s, int vector)
 {
+	uint32_t pins = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (int pin = 0; pin < KVM_IOAPIC_NUM_PINS; pin++)
+		if ((s->redirtbl[pin] & IOAPIC_VECTOR_MASK) == (uint64_t)vector)
+			pins |= 1u << pin;
+	s->acked |= pins;
+	ioapic_unlock(s);
+	if (!pins)
+		return;
 	pthread_mutex_lock(&s->lock);
 	for (int pin = 0; pin < KVM_IOAPIC_NUM_PINS; pin++) {
 		uint64_t *e = &s->redirtbl[pin];
 
-		if ((*e & IOAPIC_VECTOR_MASK) != (uint64_t)vector)
-			continue;
-		s->acked |= 1u << pin;
-		if (!(*e & IOAPIC_LEVEL))
+		if (!(pins & (1u << pin)) || !(*e & IOAPIC_LEVEL))
 			continue;
 		*e &= ~IOAPIC_REMOTE_IRR;
 		if (level_ready(s, pin))

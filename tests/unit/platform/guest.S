@@ -15,8 +15,6 @@
  */
 #include "guest_layout.h"
 
-#define CPU_CHIPS	0x08	/* keep in step with guest_vm.h */
-#define CPU_TIMER	0x10
 
 /* The guest address of a label of guest_main / guest_tramp. */
 #define G_ADDR(l)	((l) - guest_main_start + G_CODE)
@@ -253,9 +251,10 @@ guest_entry_idle:
 	out %al, $G_PORT_READY
 	jmp idle
 
-/* An AP the trampoline restarted in the middle of a run. */
+/* An AP the trampoline restarted in the middle of a run: counts in G_TOTAL. */
 guest_ap_resume:
 	call setup
+	lock incl G_TOTAL
 	jmp idle
 
 /* Wait until every vCPU has done its setup. */

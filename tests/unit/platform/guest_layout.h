@@ -54,6 +54,8 @@
 #define CPU_X2APIC	0x01		/* switch the LAPIC to x2APIC mode */
 #define CPU_XAPIC_LOG	0x02		/* write PC_LDR and PC_DFR */
 #define CPU_TPR		0x04		/* write PC_TPR */
+#define CPU_CHIPS	0x08		/* program the PICs and IOAPIC (globals) */
+#define CPU_TIMER	0x10		/* arm the timers of the globals */
 
 /* Globals (absolute addresses). */
 #define G_DONE		(G_GLOBALS + 0x00)	/* idle loops leave when non-zero */

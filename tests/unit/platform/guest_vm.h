@@ -36,8 +36,6 @@
 #include "guest_layout.h"
 #include "skvm.h"
 
-#define CPU_CHIPS	0x08	/* PC_FLAGS: the BSP programs PICs/IOAPIC */
-#define CPU_TIMER	0x10	/* PC_FLAGS: arm the timers of the globals */
 
 extern const uint8_t guest_main_start[], guest_main_end[];
 extern const uint8_t guest_tramp_start[], guest_tramp_end[];
