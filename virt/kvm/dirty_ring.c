@@ -24,7 +24,8 @@
 
 #include "dirty_ring.h"
 
-int kvm_vm_ioctl_enable_dirty_log_ring(struct kvm *kvm, uint64_t size)
+/* KVM takes args[0] as a u32: the bits above are dropped, not refused. */
+int kvm_vm_ioctl_enable_dirty_log_ring(struct kvm *kvm, uint32_t size)
 {
 	int r = 0;
 

@@ -11,7 +11,7 @@
 #define KVM_DIRTY_RING_RSVD_ENTRIES 64
 #define KVM_DIRTY_RING_MAX_ENTRIES 65536
 
-int kvm_vm_ioctl_enable_dirty_log_ring(struct kvm *kvm, uint64_t size);
+int kvm_vm_ioctl_enable_dirty_log_ring(struct kvm *kvm, uint32_t size);
 /* Set up vcpu->dirty_ring over the ring pages of the vCPU mapping. */
 void kvm_dirty_ring_init(struct kvm_vcpu *vcpu, void *ring_pages);
 /* Append (slot, offset); kicks the vCPU when the soft limit is reached. */

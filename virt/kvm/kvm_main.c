@@ -577,6 +577,7 @@ static long kvm_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_COALESCED_PIO:
 	case KVM_CAP_IOEVENTFD:
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
+	case KVM_CAP_IOEVENTFD_NO_LENGTH:	/* x86's name for length 0 */
 	case KVM_CAP_IRQFD:
 	case KVM_CAP_IRQFD_RESAMPLE:
 		return 1;

@@ -102,6 +102,8 @@ static void test_ring_enable_rules(void **state)
 	assert_int_equal(enable_cap(vm, KVM_CAP_DIRTY_LOG_RING, 3 * 4096), -EINVAL);
 	assert_int_equal(enable_cap(vm, KVM_CAP_DIRTY_LOG_RING, 512), -EINVAL);
 	assert_int_equal(enable_cap(vm, KVM_CAP_DIRTY_LOG_RING, 2 * MB), -E2BIG);
+	/* KVM takes the size as a u32: this is a size of 0, not too big */
+	assert_int_equal(enable_cap(vm, KVM_CAP_DIRTY_LOG_RING, 1ull << 40), -EINVAL);
 	assert_int_equal(enable_cap(vm, KVM_CAP_DIRTY_LOG_RING, 4096), 0);
 	assert_int_equal(enable_cap(vm, KVM_CAP_DIRTY_LOG_RING, 8192), -EINVAL);
 	close(vm);

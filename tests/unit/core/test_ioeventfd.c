@@ -77,6 +77,11 @@ static void test_assign_rules(void **state)
 	int efd = eventfd(0, EFD_NONBLOCK), p[2];
 
 	assert_int_equal(pipe(p), 0);
+	/* length 0 (any length) is announced by both capabilities, as x86 KVM */
+	assert_int_equal(skvm_ioctl(fx->vm, KVM_CHECK_EXTENSION,
+				    KVM_CAP_IOEVENTFD_ANY_LENGTH), 1);
+	assert_int_equal(skvm_ioctl(fx->vm, KVM_CHECK_EXTENSION,
+				    KVM_CAP_IOEVENTFD_NO_LENGTH), 1);
 	assert_int_equal(ioeventfd(fx, efd, 0x1000, 3, 0, 0), -EINVAL);
 	assert_int_equal(ioeventfd(fx, efd, ~0ULL - 1, 4, 0, 0), -EINVAL);
 	assert_int_equal(ioeventfd(fx, efd, 0x1000, 4, 1u << 7, 0), -EINVAL);

@@ -900,6 +900,8 @@ static void x86_i_hlt(struct x86_cpu *cpu, const struct x86_insn *in)
 		return;
 	}
 	cpu->halted = true;
+	/* an STI or MOV SS shadow covered the HLT: the wake-up is not in it */
+	cpu->ev.int_shadow = 0;
 	x86_exit(cpu, X86_EXIT_HLT);
 }
 
