@@ -74,6 +74,12 @@ void die_unless(int cond, const char *what)
 
 void vm_create(struct vm *v, size_t mem_size)
 {
+	vm_create_hook(v, mem_size, NULL);
+}
+
+void vm_create_hook(struct vm *v, size_t mem_size,
+		    void (*before_vcpu)(struct vm *v))
+{
 	struct kvm_userspace_memory_region r;
 	int size;
 
@@ -96,6 +102,8 @@ void vm_create(struct vm *v, size_t mem_size)
 	die_unless(ioctl(v->fd, KVM_SET_USER_MEMORY_REGION, &r) == 0,
 		   "KVM_SET_USER_MEMORY_REGION");
 
+	if (before_vcpu)
+		before_vcpu(v);
 	v->vcpu = ioctl(v->fd, KVM_CREATE_VCPU, 0);
 	die_unless(v->vcpu >= 0, "KVM_CREATE_VCPU");
 	size = ioctl(v->sys, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -121,10 +129,21 @@ void vm_load(struct vm *v, uint64_t gpa, const void *code, size_t len)
 	memcpy(v->mem + gpa, code, len);
 }
 
+/* RIP=rip, RSP=GUEST_STACK_TOP, RFLAGS=2, the other registers 0. */
+static void set_entry_regs(struct vm *v, uint64_t rip)
+{
+	struct kvm_regs r;
+
+	memset(&r, 0, sizeof(r));
+	r.rip = rip;
+	r.rsp = GUEST_STACK_TOP;
+	r.rflags = 0x2;
+	die_unless(ioctl(v->vcpu, KVM_SET_REGS, &r) == 0, "KVM_SET_REGS");
+}
+
 void vm_setup_real(struct vm *v, uint64_t rip)
 {
 	struct kvm_sregs s;
-	struct kvm_regs r;
 
 	die_unless(ioctl(v->vcpu, KVM_GET_SREGS, &s) == 0, "KVM_GET_SREGS");
 	s.cs.base = 0;
@@ -133,11 +152,36 @@ void vm_setup_real(struct vm *v, uint64_t rip)
 	s.ds.type = s.es.type = s.ss.type = s.fs.type = s.gs.type = 3;
 	die_unless(ioctl(v->vcpu, KVM_SET_SREGS, &s) == 0, "KVM_SET_SREGS");
 
-	memset(&r, 0, sizeof(r));
-	r.rip = rip;
-	r.rsp = GUEST_STACK_TOP;
-	r.rflags = 0x2;
-	die_unless(ioctl(v->vcpu, KVM_SET_REGS, &r) == 0, "KVM_SET_REGS");
+	set_entry_regs(v, rip);
+}
+
+/* Flat 4 GiB code (selector 8, 64-bit if long_mode) and data (0x10). */
+static void set_flat_segments(struct kvm_sregs *s, int long_mode)
+{
+	struct kvm_segment code = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x8,
+		.type = 11, .present = 1, .db = !long_mode, .s = 1,
+		.l = !!long_mode, .g = 1,
+	};
+	struct kvm_segment data = code;
+
+	data.selector = 0x10;
+	data.type = 3;
+	data.l = 0;
+	data.db = 1;
+	s->cs = code;
+	s->ds = s->es = s->fs = s->gs = s->ss = data;
+}
+
+void vm_setup_flat32(struct vm *v, uint64_t rip)
+{
+	struct kvm_sregs s;
+
+	die_unless(ioctl(v->vcpu, KVM_GET_SREGS, &s) == 0, "KVM_GET_SREGS");
+	set_flat_segments(&s, 0);
+	s.cr0 |= 1;			/* PE */
+	die_unless(ioctl(v->vcpu, KVM_SET_SREGS, &s) == 0, "KVM_SET_SREGS");
+	set_entry_regs(v, rip);
 }
 
 static void set_supported_cpuid(struct vm *v)
@@ -177,37 +221,20 @@ static void build_identity_map(struct vm *v)
 
 void vm_setup_long(struct vm *v, uint64_t rip)
 {
-	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x8,
-		.type = 11, .present = 1, .dpl = 0, .db = 0, .s = 1,
-		.l = 1, .g = 1,
-	};
-	struct kvm_segment data = code;
 	struct kvm_sregs s;
-	struct kvm_regs r;
 
 	die_unless(v->mem_size >= 0x10000, "guest memory for page tables");
 	set_supported_cpuid(v);
 	build_identity_map(v);
 
 	die_unless(ioctl(v->vcpu, KVM_GET_SREGS, &s) == 0, "KVM_GET_SREGS");
-	data.selector = 0x10;
-	data.type = 3;
-	data.l = 0;
-	data.db = 1;
-	s.cs = code;
-	s.ds = s.es = s.fs = s.gs = s.ss = data;
+	set_flat_segments(&s, 1);
 	s.cr3 = GUEST_PML4_GPA;
 	s.cr4 = 0x20;			/* PAE */
 	s.cr0 = 0x80000011;		/* PG | ET | PE */
 	s.efer = 0x500;			/* LMA | LME */
 	die_unless(ioctl(v->vcpu, KVM_SET_SREGS, &s) == 0, "KVM_SET_SREGS");
-
-	memset(&r, 0, sizeof(r));
-	r.rip = rip;
-	r.rsp = GUEST_STACK_TOP;
-	r.rflags = 0x2;
-	die_unless(ioctl(v->vcpu, KVM_SET_REGS, &r) == 0, "KVM_SET_REGS");
+	set_entry_regs(v, rip);
 }
 
 static const char *exit_name(uint32_t reason)
@@ -231,6 +258,7 @@ static const char *exit_name(uint32_t reason)
 		[KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
 		[KVM_EXIT_X86_RDMSR] = "X86_RDMSR",
 		[KVM_EXIT_X86_WRMSR] = "X86_WRMSR",
+		[KVM_EXIT_DIRTY_RING_FULL] = "DIRTY_RING_FULL",
 	};
 
 	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])
@@ -393,4 +421,61 @@ int vm_run_to_hlt(struct vm *v, int max_exits)
 	}
 	tr("too many exits");
 	return -1;
+}
+
+GUEST_CODE(touch,
+	".code32\n"
+	"	mov $0x9000, %esi\n"		/* GUEST_DATA_GPA: count, pages */
+	"	mov (%esi), %ecx\n"
+	"	add $4, %esi\n"
+	"1:	jecxz 2f\n"
+	"	lodsl\n"
+	"	mov %eax, %ebx\n"
+	"	and $0x7fffffff, %eax\n"
+	"	shl $12, %eax\n"
+	"	test %ebx, %ebx\n"
+	"	js 3f\n"
+	"	movb $0x5a, 0x100000(%eax)\n"	/* TOUCH_BASE */
+	"	jmp 4f\n"
+	"3:	movb 0x100000(%eax), %dl\n"
+	"4:	dec %ecx\n"
+	"	jmp 1b\n"
+	"2:	hlt\n"
+	".code64\n");
+
+int vm_touch(struct vm *v, int n, ...)
+{
+	uint32_t pages[16];
+	va_list ap;
+	int i;
+
+	die_unless(n <= 16, "at most 16 pages");
+	va_start(ap, n);
+	for (i = 0; i < n; i++)
+		pages[i] = va_arg(ap, uint32_t);
+	va_end(ap);
+	return vm_touch_pages(v, n, pages);
+}
+
+int vm_touch_pages(struct vm *v, int n, const uint32_t *pages)
+{
+	uint32_t *list = (uint32_t *)(v->mem + GUEST_DATA_GPA);
+	char line[256];
+	size_t o = 0;
+	int i;
+
+	die_unless(GUEST_DATA_GPA + 4 * (size_t)(n + 1) <= v->mem_size, "page list fits");
+	list[0] = n;
+	line[0] = '\0';
+	for (i = 0; i < n; i++) {
+		list[1 + i] = pages[i];
+		if (o < sizeof(line))
+			o += snprintf(line + o, sizeof(line) - o, " %s%u",
+				      pages[i] & TOUCH_READ ? "r" : "w",
+				      pages[i] & ~TOUCH_READ);
+	}
+	tr("guest:%s", line);
+	vm_load(v, GUEST_CODE_GPA, touch_start, touch_end - touch_start);
+	vm_setup_flat32(v, GUEST_CODE_GPA);
+	return vm_run(v);
 }

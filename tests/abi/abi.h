@@ -78,6 +78,10 @@ void die_unless(int cond, const char *what);
  * in slot 0, vCPU 0, and map its kvm_run.  Prints nothing; dies on error.
  */
 void vm_create(struct vm *v, size_t mem_size);
+
+/* Same, calling before_vcpu(v) (if not NULL) before KVM_CREATE_VCPU. */
+void vm_create_hook(struct vm *v, size_t mem_size,
+		    void (*before_vcpu)(struct vm *v));
 void vm_destroy(struct vm *v);
 
 /* Copy code to guest-physical gpa. */
@@ -85,6 +89,12 @@ void vm_load(struct vm *v, uint64_t gpa, const void *code, size_t len);
 
 /* Flat real mode, CS=DS=ES=SS=0, RIP=rip, RSP=GUEST_STACK_TOP. */
 void vm_setup_real(struct vm *v, uint64_t rip);
+
+/*
+ * Flat 32-bit protected mode without paging: CS and the data segments are
+ * 4 GiB at base 0, given directly in kvm_sregs, RIP=rip, RSP=GUEST_STACK_TOP.
+ */
+void vm_setup_flat32(struct vm *v, uint64_t rip);
 
 /*
  * 64-bit mode: identity page tables for the first 1 GiB in 2 MiB pages
@@ -113,5 +123,18 @@ void print_mem_hash(struct vm *v, uint64_t gpa, size_t len);
  * exits are answered with fill_byte(address/port, index) for each byte.
  */
 int vm_run_to_hlt(struct vm *v, int max_exits);
+
+/*
+ * Run a flat 32-bit guest that accesses one byte in each page of a list:
+ * page n is at guest-physical TOUCH_BASE + n * 4096; it is written (0x5a)
+ * unless n has TOUCH_READ set, then read.  Prints the list ("guest: w0 r5")
+ * and one KVM_RUN (a HLT exit when all went well); returns vm_run's value.
+ * Uses guest memory at GUEST_CODE_GPA and GUEST_DATA_GPA.
+ */
+#define TOUCH_BASE	0x100000
+#define TOUCH_READ	0x80000000u
+int vm_touch_pages(struct vm *v, int n, const uint32_t *pages);
+/* The same with the n page numbers (uint32_t) as arguments, n <= 16. */
+int vm_touch(struct vm *v, int n, ...);
 
 #endif /* ABI_H */
