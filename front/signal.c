@@ -22,6 +22,11 @@
  * keeps: its handler, or the default action (the trampoline restores
  * SIG_DFL and lets the fault happen again), or, for a signal sent by
  * kill(), SIG_IGN.
+ *
+ * The trampoline also stands in for SIG_DFL and SIG_IGN of a signal that a
+ * vCPU thread blocks and KVM_SET_SIGNAL_MASK unblocks during KVM_RUN
+ * (front_signal_watch): KVM lets such a signal interrupt the run and
+ * leaves it pending, whatever its disposition.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -54,6 +59,8 @@ struct front_sig {
 	_Atomic(void *) handler;	/* sa_handler or sa_sigaction */
 	atomic_bool siginfo;		/* the program asked for SA_SIGINFO */
 	atomic_bool resethand;		/* and SA_RESETHAND (fault signals) */
+	atomic_bool stand_in;		/* for SIG_DFL/SIG_IGN (a watched signal) */
+	atomic_int flags_added;		/* sa_flags the program did not ask for */
 };
 
 static struct front_sig front_sigs[_NSIG];
@@ -63,6 +70,8 @@ struct front_sig_view {
 	void *handler;
 	bool siginfo;
 	bool resethand;
+	bool stand_in;
+	int flags_added;
 };
 
 static struct front_sig_view front_sig_read(int sig)
@@ -77,6 +86,10 @@ static struct front_sig_view front_sig_read(int sig)
 		v.siginfo = atomic_load_explicit(&s->siginfo, memory_order_relaxed);
 		v.resethand = atomic_load_explicit(&s->resethand,
 						   memory_order_relaxed);
+		v.stand_in = atomic_load_explicit(&s->stand_in,
+						  memory_order_relaxed);
+		v.flags_added = atomic_load_explicit(&s->flags_added,
+						     memory_order_relaxed);
 		atomic_thread_fence(memory_order_acquire);
 	} while ((seq & 1) ||
 		 seq != atomic_load_explicit(&s->seq, memory_order_relaxed));
@@ -93,6 +106,9 @@ static void front_sig_write(int sig, struct front_sig_view v)
 	atomic_store_explicit(&s->handler, v.handler, memory_order_relaxed);
 	atomic_store_explicit(&s->siginfo, v.siginfo, memory_order_relaxed);
 	atomic_store_explicit(&s->resethand, v.resethand, memory_order_relaxed);
+	atomic_store_explicit(&s->stand_in, v.stand_in, memory_order_relaxed);
+	atomic_store_explicit(&s->flags_added, v.flags_added,
+			      memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
 }
 
@@ -111,6 +127,37 @@ static void front_sig_defer(int sig, siginfo_t *si, ucontext_t *uc)
 	pthread_sigmask(SIG_BLOCK, &one, NULL);
 	sigaddset(&uc->uc_sigmask, sig);
 	syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid), sig, si);
+}
+
+static int front_real_sigaction(int sig, const struct sigaction *act,
+				struct sigaction *oldact);
+
+/*
+ * Do what SIG_DFL does with sig, which the trampoline got: put SIG_DFL
+ * back and, for a sent signal (requeue), queue it again; the kernel
+ * delivers it once the handler returns (it is blocked until then), and a
+ * fault happens again when its instruction is re-executed.
+ */
+static void front_sig_redo_default(int sig, siginfo_t *si, bool requeue)
+{
+	struct sigaction dfl;
+	int in_core = front_in_core;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	front_in_core = 1;
+	front_real_sigaction(sig, &dfl, NULL);
+	if (requeue)
+		syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid),
+			sig, si);
+	front_in_core = in_core;
+}
+
+/* Signals whose default action is to do nothing (at delivery). */
+static bool front_sig_default_ignores(int sig)
+{
+	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG ||
+	       sig == SIGWINCH;
 }
 
 static void front_sig_trampoline(int sig, siginfo_t *si, void *uc)
@@ -134,7 +181,11 @@ static void front_sig_trampoline(int sig, siginfo_t *si, void *uc)
 	 */
 	front_in_core = 0;
 	v = front_sig_read(sig);
-	if (v.handler) {
+	if (v.stand_in) {
+		/* the signal did not stay pending: SIG_IGN or SIG_DFL's action */
+		if (v.handler == (void *)SIG_DFL && !front_sig_default_ignores(sig))
+			front_sig_redo_default(sig, si, true);
+	} else if (v.handler) {
 		if (v.siginfo)
 			((void (*)(int, siginfo_t *, void *))v.handler)(sig, si, uc);
 		else
@@ -150,9 +201,6 @@ static bool front_sig_is_fault(int sig)
 	return sig == SIGSEGV || sig == SIGBUS;
 }
 
-static int front_real_sigaction(int sig, const struct sigaction *act,
-				struct sigaction *oldact);
-
 /*
  * The kernel's disposition of SIGSEGV and SIGBUS once active.  A guest
  * access that faulted returns into the engine's unwinding; anything else
@@ -165,7 +213,6 @@ static int front_real_sigaction(int sig, const struct sigaction *act,
 static void front_fault_trampoline(int sig, siginfo_t *si, void *uc)
 {
 	struct front_sig_view v;
-	struct sigaction dfl;
 	int saved_errno = errno, in_core = front_in_core;
 	bool fault = si && si->si_code > 0, ours;
 
@@ -180,14 +227,7 @@ static void front_fault_trampoline(int sig, siginfo_t *si, void *uc)
 	if (v.handler == (void *)SIG_IGN && !fault)
 		return;
 	if (v.handler == (void *)SIG_DFL || v.handler == (void *)SIG_IGN) {
-		memset(&dfl, 0, sizeof(dfl));
-		dfl.sa_handler = SIG_DFL;
-		front_in_core = 1;
-		front_real_sigaction(sig, &dfl, NULL);
-		if (!fault)
-			syscall(SYS_rt_tgsigqueueinfo, getpid(),
-				syscall(SYS_gettid), sig, si);
-		front_in_core = in_core;
+		front_sig_redo_default(sig, si, !fault);
 		errno = saved_errno;
 		return;
 	}
@@ -297,9 +337,9 @@ static bool front_takes(int sig, const struct sigaction *sa)
 static void front_unwrap(int sig, struct sigaction *k, struct front_sig_view v)
 {
 	if (!front_is_trampoline(k) ||
-	    (!v.handler && !front_sig_is_fault(sig)))
+	    (!v.handler && !front_sig_is_fault(sig) && !v.stand_in))
 		return;
-	k->sa_flags &= ~SA_SIGINFO;
+	k->sa_flags &= ~(SA_SIGINFO | v.flags_added);
 	if (v.resethand)
 		k->sa_flags |= SA_RESETHAND;
 	if (v.siginfo) {
@@ -325,11 +365,49 @@ static void front_sig_wrap_current(int sig)
 	front_real_sigaction(sig, &w, NULL);
 }
 
+/*
+ * The core calls this on a vCPU thread entering KVM_RUN for a signal that
+ * the thread blocks and KVM_SET_SIGNAL_MASK unblocks for the run.  KVM
+ * lets it interrupt the run and leaves it pending, whatever the program's
+ * disposition; here its delivery must reach the trampoline, so the
+ * trampoline stands in for SIG_DFL and SIG_IGN (with SA_RESTART, so that
+ * other threads' system calls do not see it either).
+ */
+static void front_signal_watch(int sig)
+{
+	struct sigaction k, w;
+	struct front_sig_view v;
+	sigset_t saved;
+	void *h;
+
+	if (sig == SIGKILL || sig == SIGSTOP || front_sig_is_fault(sig) ||
+	    front_real_sigaction(sig, NULL, &k) || front_is_trampoline(&k))
+		return;
+	front_sig_lock_all(&saved);
+	if (!front_real_sigaction(sig, NULL, &k) && !front_is_trampoline(&k)) {
+		h = front_handler_of(&k);
+		if (h == (void *)SIG_DFL || h == (void *)SIG_IGN) {
+			v = front_view_of(&k);
+			v.stand_in = true;
+			v.flags_added = SA_RESTART & ~k.sa_flags;
+			front_sig_write(sig, v);
+			front_wrap(sig, &k, &w);
+			w.sa_flags |= SA_RESTART;
+			if (front_real_sigaction(sig, &w, NULL))
+				front_sig_write(sig, (struct front_sig_view){ 0 });
+		} else {
+			front_sig_wrap_current(sig);
+		}
+	}
+	front_sig_unlock_all(&saved);
+}
+
 void front_signal_activate(void)
 {
 	sigset_t saved;
 	int sig;
 
+	kvm_signal_set_watch(front_signal_watch);
 	front_sig_lock_all(&saved);
 	for (sig = 1; sig < _NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)

@@ -67,6 +67,16 @@ int kvm_signal_kick_current(int sig);
  */
 bool kvm_host_fault(int sig, siginfo_t *si, void *ucontext);
 
+/*
+ * The front's watch(sig) is called on a vCPU thread entering KVM_RUN, with
+ * every signal blocked, for each signal sig that the thread's own mask
+ * blocks and KVM_SET_SIGNAL_MASK lets through during the run.  With KVM
+ * such a signal interrupts KVM_RUN and stays pending even when no handler
+ * is installed for it (SIG_DFL or SIG_IGN); watch() makes sure that its
+ * delivery reaches kvm_signal_kick_current() all the same.
+ */
+void kvm_signal_set_watch(void (*watch)(int sig));
+
 /* --- for virt/kvm itself ------------------------------------------------ */
 
 /*

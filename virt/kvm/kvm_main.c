@@ -611,6 +611,13 @@ void kvm_flush_remote_tlbs(struct kvm *kvm)
 static __thread sigset_t current_saved_mask;
 static __thread bool current_mask_saved;
 
+static void (*_Atomic kvm_signal_watch)(int sig);
+
+void kvm_signal_set_watch(void (*watch)(int sig))
+{
+	atomic_store(&kvm_signal_watch, watch);
+}
+
 int kvm_signal_kick_current(int sig)
 {
 	struct kvm_vcpu *vcpu = current_vcpu;
@@ -757,7 +764,10 @@ static long kvm_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 
 	vcpu->tid = (pid_t)syscall(SYS_gettid);
 	atomic_store(&vcpu->thread, pthread_self());
+	/* a signal handled outside KVM_RUN does not interrupt this one */
+	atomic_store(&vcpu->signal_pending, false);
 	if (vcpu->sigset_active) {
+		void (*watch)(int sig) = atomic_load(&kvm_signal_watch);
 		sigset_t all;
 
 		/* publish the saved mask before any signal can look at it */
@@ -766,6 +776,15 @@ static long kvm_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 		current_saved_mask = old;
 		current_mask_saved = true;
 		current_vcpu = vcpu;
+		/*
+		 * A signal the thread blocks and the run unblocks interrupts
+		 * the run and stays pending, whatever its disposition: the
+		 * front makes sure that it reaches kvm_signal_kick_current().
+		 */
+		for (int sig = 1; watch && sig < _NSIG; sig++)
+			if (sigismember(&old, sig) == 1 &&
+			    sigismember(&vcpu->sigset, sig) == 0)
+				watch(sig);
 		pthread_sigmask(SIG_SETMASK, &vcpu->sigset, NULL);
 	} else {
 		current_vcpu = vcpu;

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "front_probe.h"
@@ -619,6 +621,129 @@ static int probe_sig_kick(bool stub)
 	return 0;
 }
 
+/*
+ * A signal that the vCPU thread blocks and KVM_SET_SIGNAL_MASK unblocks
+ * interrupts KVM_RUN and stays pending, with no handler installed
+ * (SIG_DFL, whose action would kill us, and SIG_IGN), as with KVM; the
+ * program still sees its own disposition.  The guest spins on `jmp $` at
+ * the reset vector.
+ */
+struct probe_kicker {
+	pthread_t target;
+	int sig;
+};
+
+static void *probe_kick_later(void *arg)
+{
+	struct probe_kicker *k = arg;
+
+	usleep(20000);
+	pthread_kill(k->target, k->sig);
+	return NULL;
+}
+
+static void probe_run_interrupted(int vcpu, struct kvm_run *run, int sig,
+				  bool during)
+{
+	struct probe_kicker k = { pthread_self(), sig };
+	pthread_t t;
+	sigset_t pending, one;
+	int got = 0;
+
+	if (during)
+		CHECK_EQ(pthread_create(&t, NULL, probe_kick_later, &k), 0);
+	else
+		CHECK_EQ(pthread_kill(pthread_self(), sig), 0);
+	CHECK_EQ(ioctl(vcpu, KVM_RUN, 0), -1);
+	CHECK_EQ(errno, EINTR);
+	CHECK_EQ(run->exit_reason, KVM_EXIT_INTR);
+	if (during)
+		CHECK_EQ(pthread_join(t, NULL), 0);
+	CHECK_EQ(sigpending(&pending), 0);
+	CHECK_EQ(sigismember(&pending, sig), 1);
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	CHECK_EQ(sigwait(&one, &got), 0);
+	CHECK_EQ(got, sig);
+}
+
+static int probe_core_sig_pending(void)
+{
+	struct kvm_userspace_memory_region mem;
+	struct kvm_signal_mask *kmask;
+	struct sigaction old;
+	struct kvm_run *run;
+	sigset_t block, cur;
+	uint8_t *rom;
+	int sys, vm, vcpu, status;
+	long size;
+	pid_t pid;
+
+	CHECK(signal(SIGUSR2, SIG_IGN) == SIG_DFL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGUSR2);
+	CHECK_EQ(pthread_sigmask(SIG_BLOCK, &block, &cur), 0);
+
+	sys = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	CHECK(sys >= 0);
+	size = ioctl(sys, KVM_GET_VCPU_MMAP_SIZE, 0);
+	vm = ioctl(sys, KVM_CREATE_VM, 0);
+	CHECK(vm >= 0);
+	rom = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(rom != MAP_FAILED);
+	rom[0xfff0] = 0xeb;	/* jmp $ */
+	rom[0xfff1] = 0xfe;
+	mem = (struct kvm_userspace_memory_region){
+		.slot = 0,
+		.guest_phys_addr = 0xffff0000,
+		.memory_size = 0x10000,
+		.userspace_addr = (uintptr_t)rom,
+	};
+	CHECK_EQ(ioctl(vm, KVM_SET_USER_MEMORY_REGION, &mem), 0);
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	CHECK(vcpu >= 0);
+	run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	CHECK(run != MAP_FAILED);
+
+	/* the run unblocks both; the kernel's sigset_t is 8 bytes */
+	kmask = calloc(1, sizeof(*kmask) + 8);
+	CHECK(kmask != NULL);
+	kmask->len = 8;
+	CHECK_EQ(ioctl(vcpu, KVM_SET_SIGNAL_MASK, kmask), 0);
+
+	probe_run_interrupted(vcpu, run, SIGUSR1, false);
+	probe_run_interrupted(vcpu, run, SIGUSR1, true);
+	probe_run_interrupted(vcpu, run, SIGUSR2, false);
+	probe_run_interrupted(vcpu, run, SIGUSR2, true);
+
+	/* The program's view is unchanged. */
+	CHECK_EQ(sigaction(SIGUSR1, NULL, &old), 0);
+	CHECK(old.sa_handler == SIG_DFL);
+	CHECK(!(old.sa_flags & SA_SIGINFO));
+	CHECK(signal(SIGUSR2, SIG_DFL) == SIG_IGN);
+
+	/* Outside KVM_RUN, SIGUSR1 still does what SIG_DFL does. */
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {
+		pthread_sigmask(SIG_UNBLOCK, &block, NULL);
+		raise(SIGUSR1);
+		_exit(0);
+	}
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGUSR1);
+
+	free(kmask);
+	munmap(run, size);
+	close(vcpu);
+	close(vm);
+	close(sys);
+	munmap(rom, 0x10000);
+	return 0;
+}
+
 /* Nothing changes in a process that has not opened /dev/kvm. */
 static int probe_lazy(void)
 {
@@ -672,6 +797,8 @@ int main(int argc, char **argv)
 		return probe_sig_kick(false);
 	if (!strcmp(cmd, "stub-sig-kick"))
 		return probe_sig_kick(true);
+	if (!strcmp(cmd, "core-sig-pending"))
+		return probe_core_sig_pending();
 	if (!strcmp(cmd, "lazy"))
 		return probe_lazy();
 	if (!strcmp(cmd, "env"))

@@ -137,6 +137,11 @@ int kvm_fd_mmap_fixup(int fd, void *addr, size_t len, int prot, int flags,
 	return off == STUB_FIXUP_FAIL_OFFSET ? -ENOMEM : 0;
 }
 
+void kvm_signal_set_watch(void (*watch)(int sig))
+{
+	(void)watch;
+}
+
 int kvm_signal_kick_current(int sig)
 {
 	atomic_store(&skvm_front_stub_last_sig, sig);

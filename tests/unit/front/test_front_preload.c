@@ -49,6 +49,7 @@ PROBE_TEST(test_children_of_kvm_program, "children")
 PROBE_TEST(test_sig_exact, "sig-exact")
 PROBE_TEST(test_sig_kick, "sig-kick")
 PROBE_TEST(test_stub_sig_kick, "stub-sig-kick")
+PROBE_TEST(test_core_sig_pending, "core-sig-pending")
 PROBE_TEST(test_lazy, "lazy")
 
 /* Programs that never open /dev/kvm run as without the preload. */
@@ -102,6 +103,7 @@ static const struct CMUnitTest front_core_tests[] = {
 	cmocka_unit_test(test_children_of_kvm_program),
 	cmocka_unit_test(test_sig_exact),
 	cmocka_unit_test(test_sig_kick),
+	cmocka_unit_test(test_core_sig_pending),
 	cmocka_unit_test(test_lazy),
 	cmocka_unit_test(test_sh_unaffected),
 	cmocka_unit_test(test_addr2line_unaffected),
