@@ -230,6 +230,7 @@ static struct {
 	struct uffd_range *r;
 	size_t n, cap;
 	bool valid;
+	uint64_t epoch;			/* bumped at every read */
 	const struct kvm *kvm;		/* whose memslot generation ... */
 	uint64_t generation;		/* ... was current when read */
 	uint64_t read_ns;
@@ -310,6 +311,7 @@ static void uffd_ranges_read(const struct kvm *kvm, uint64_t gen)
 
 	uffd.n = 0;
 	uffd.valid = false;
+	uffd.epoch++;
 	uffd.kvm = kvm;
 	uffd.generation = gen;
 	uffd.read_ns = coarse_ns();
@@ -361,9 +363,26 @@ static bool uffd_ranges_hit(hva_t hva)
 	return false;
 }
 
-bool kvm_async_pf_page_would_block(struct kvm *kvm, hva_t hva)
+/*
+ * Pages of registered ranges seen resident need no mincore() again until
+ * the range list is read anew (a page the VMM drops meanwhile, e.g. with
+ * MADV_DONTNEED, is then waited for synchronously: slower, still right).
+ */
+static hva_t *resident_slot(struct kvm_vcpu *vcpu, hva_t page, uint64_t epoch)
 {
-	uint64_t gen = atomic_load(&kvm->memslots_generation);
+	if (vcpu->async_pf.resident_epoch != epoch) {
+		memset(vcpu->async_pf.resident, 0, sizeof(vcpu->async_pf.resident));
+		vcpu->async_pf.resident_epoch = epoch;
+	}
+	return &vcpu->async_pf.resident[(page >> PAGE_SHIFT) %
+					KVM_ASYNC_PF_RESIDENT_CACHE];
+}
+
+bool kvm_async_pf_page_would_block(struct kvm_vcpu *vcpu, hva_t hva)
+{
+	struct kvm *kvm = vcpu->kvm;
+	uint64_t gen = atomic_load(&kvm->memslots_generation), epoch;
+	hva_t page = hva & ~(hva_t)(PAGE_SIZE - 1), *seen;
 	unsigned char resident;
 	bool hit;
 
@@ -375,12 +394,18 @@ bool kvm_async_pf_page_would_block(struct kvm *kvm, hva_t hva)
 			uffd_ranges_read(kvm, gen);
 	}
 	hit = uffd_ranges_hit(hva);
+	epoch = uffd.epoch;
 	pthread_rwlock_unlock(&uffd.lock);
 	if (!hit)
 		return false;
-	/* In a registered range, a page that is not resident is missing. */
-	if (mincore((void *)(uintptr_t)(hva & ~(hva_t)(PAGE_SIZE - 1)),
-		    PAGE_SIZE, &resident))
+	seen = resident_slot(vcpu, page, epoch);
+	if (*seen == page + 1)
 		return false;
-	return !(resident & 1);
+	/* In a registered range, a page that is not resident is missing. */
+	if (mincore((void *)(uintptr_t)page, PAGE_SIZE, &resident))
+		return false;
+	if (!(resident & 1))
+		return true;
+	*seen = page + 1;	/* never 0, the empty slot */
+	return false;
 }

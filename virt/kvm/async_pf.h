@@ -55,9 +55,10 @@ void kvm_clear_async_pf_completion_queue(struct kvm_vcpu *vcpu);
 /*
  * Would an access to the host page at hva wait for user space to supply
  * it (a missing page in a userfaultfd-registered range)?  A system call
- * at most; meant for the engine's slow path.
+ * at most; meant for the engine's slow path.  The vCPU's thread only
+ * (it keeps a small cache of pages seen resident).
  */
-bool kvm_async_pf_page_would_block(struct kvm *kvm, hva_t hva);
+bool kvm_async_pf_page_would_block(struct kvm_vcpu *vcpu, hva_t hva);
 
 /* Some work completed and waits for kvm_check_async_pf_completion. */
 static inline bool kvm_async_pf_has_done(struct kvm_vcpu *vcpu)

@@ -35,6 +35,7 @@ typedef uint64_t hva_t;
 #define KVM_MAX_VCPUS 1024		/* x86's value, KVM_CAP_MAX_VCPUS */
 #define KVM_MAX_VCPU_IDS 4096		/* KVM_CAP_MAX_VCPU_ID default */
 #define KVM_MAX_MEMSLOT_PAGES ((1UL << 31) - 1)	/* per-slot page limit */
+#define KVM_ASYNC_PF_RESIDENT_CACHE 64	/* async_pf.c: resident pages remembered */
 
 struct kvm;
 struct kvm_vcpu;
@@ -264,6 +265,9 @@ struct kvm_vcpu {
 		struct kvm_async_pf *done;	/* completed, oldest first; async_pf lock */
 		atomic_bool has_done;		/* done is not empty */
 		uint32_t queued;		/* items in queue and wake-alls in done */
+		/* pages of userfaultfd ranges seen resident, by page number */
+		uint64_t resident_epoch;	/* the range list they belong to */
+		hva_t resident[KVM_ASYNC_PF_RESIDENT_CACHE];
 	} async_pf;
 
 	struct kvm_vcpu_arch arch;

@@ -617,6 +617,7 @@ static void vcpu_init_signal(struct kvm_vcpu *vcpu)
 
 	x86_cpu_reset(cpu);
 	cpu->apic_base = base;
+	kvm_apf_vcpu_forget(vcpu);
 	kvm_lapic_reset(vcpu->arch.apic, true);
 	sync_cr8_from_tpr(vcpu);
 	vcpu->arch.mp_state = KVM_MP_STATE_INIT_RECEIVED;

@@ -172,12 +172,26 @@ static uint32_t apf_alloc_token(struct kvm_vcpu *vcpu)
 	return (apf->id << 12) | ((uint32_t)vcpu->vcpu_id & 0xfff);
 }
 
-/* Sleep until the page is in (or an interrupt comes), then run the insn again. */
+/*
+ * Sleep until the page is in (or an interrupt comes), then run the
+ * instruction again: the engine's halted state, which the run loop
+ * sleeps on (kvm_platform_vcpu_block) and an interrupt ends.
+ */
 static int apf_halt(struct kvm_vcpu *vcpu)
 {
 	vcpu->arch.apf->halted = true;
 	vcpu_cpu(vcpu)->halted = true;
 	return X86_PAGE_WAIT;
+}
+
+static void apf_unhalt(struct kvm_vcpu *vcpu)
+{
+	if (!vcpu->arch.apf->halted)
+		return;
+	vcpu->arch.apf->halted = false;
+	vcpu_cpu(vcpu)->halted = false;
+	if (vcpu->arch.mp_state == KVM_MP_STATE_HALTED)
+		vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 }
 
 int kvm_apf_page_ready(struct x86_cpu *cpu, uint64_t gpa, void *host,
@@ -188,7 +202,7 @@ int kvm_apf_page_ready(struct x86_cpu *cpu, uint64_t gpa, void *host,
 	struct kvm_arch_async_pf arch;
 
 	if (!apf || !apf_can_do(vcpu) ||
-	    !kvm_async_pf_page_would_block(vcpu->kvm, (hva_t)(uintptr_t)host))
+	    !kvm_async_pf_page_would_block(vcpu, (hva_t)(uintptr_t)host))
 		return 0;
 	arch.gfn = gpa >> PAGE_SHIFT;
 	/* Touched again before it came in: wait for it (KVM's APF_HALT). */
@@ -238,10 +252,7 @@ void kvm_arch_async_page_present(struct kvm_vcpu *vcpu,
 		apf->pageready_pending = true;
 		kvm_lapic_set_irq(vcpu->arch.apic, &irq);
 	}
-	if (apf->halted) {
-		apf->halted = false;
-		vcpu_cpu(vcpu)->halted = false;
-	}
+	apf_unhalt(vcpu);
 }
 
 bool kvm_arch_can_dequeue_async_page_present(struct kvm_vcpu *vcpu)
@@ -274,23 +285,23 @@ int kvm_apf_vcpu_create(struct kvm_vcpu *vcpu)
 }
 
 /* Forget every outstanding fault; a vCPU halted for one runs again. */
-static void apf_forget(struct kvm_vcpu *vcpu)
+void kvm_apf_vcpu_forget(struct kvm_vcpu *vcpu)
 {
-	struct kvm_vcpu_apf *apf = vcpu->arch.apf;
-
 	kvm_clear_async_pf_completion_queue(vcpu);
-	gfns_reset(apf);
-	if (apf->halted) {
-		apf->halted = false;
-		vcpu_cpu(vcpu)->halted = false;
-	}
+	gfns_reset(vcpu->arch.apf);
+	apf_unhalt(vcpu);
+}
+
+void kvm_apf_vcpu_put(struct kvm_vcpu *vcpu)
+{
+	apf_unhalt(vcpu);
 }
 
 void kvm_apf_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
 	if (!vcpu->arch.apf)
 		return;
-	apf_forget(vcpu);
+	kvm_apf_vcpu_forget(vcpu);
 	kvm_gpc_deactivate(&vcpu->arch.apf->data);
 	free(vcpu->arch.apf);
 	vcpu->arch.apf = NULL;
@@ -300,7 +311,7 @@ void kvm_apf_vcpu_reset(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_apf *apf = vcpu->arch.apf;
 
-	apf_forget(vcpu);
+	kvm_apf_vcpu_forget(vcpu);
 	apf->msr_en_val = 0;
 	apf->msr_int_val = 0;
 	apf->vec = 0;
@@ -332,7 +343,7 @@ static int apf_set_en(struct kvm_vcpu *vcpu, uint64_t data)
 		return data ? 1 : 0;
 	apf->msr_en_val = data;
 	if (!apf_pv_enabled(apf)) {
-		apf_forget(vcpu);
+		kvm_apf_vcpu_forget(vcpu);
 		kvm_gpc_deactivate(&apf->data);
 		return 0;
 	}

@@ -1876,6 +1876,7 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	if (run->immediate_exit)
 		goto out;
 	r = vcpu_run(vcpu);
+	kvm_apf_vcpu_put(vcpu);
 out:
 	if (run->kvm_valid_regs)
 		store_regs(vcpu);

@@ -152,8 +152,15 @@ int kvm_apf_vcpu_create(struct kvm_vcpu *vcpu);
 void kvm_apf_vcpu_destroy(struct kvm_vcpu *vcpu);
 /* vCPU reset: async PF off, every outstanding fault forgotten. */
 void kvm_apf_vcpu_reset(struct kvm_vcpu *vcpu);
+/* INIT: forget every outstanding fault (the MSRs stay). */
+void kvm_apf_vcpu_forget(struct kvm_vcpu *vcpu);
 /* Before entering the guest: hand completed faults to the guest. */
 void kvm_apf_vcpu_run(struct kvm_vcpu *vcpu);
+/*
+ * Leaving KVM_RUN: a halt for a page is not architectural state, so the
+ * vCPU shows (and is saved as) runnable, on the faulting instruction.
+ */
+void kvm_apf_vcpu_put(struct kvm_vcpu *vcpu);
 /* The engine's ops->page_ready. */
 int kvm_apf_page_ready(struct x86_cpu *cpu, uint64_t gpa, void *host,
 		       uint64_t *cr2);

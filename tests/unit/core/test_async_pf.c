@@ -414,6 +414,84 @@ static void test_without_pv_the_vcpu_waits(void **state)
 	munmap(v.umem, UMEM);
 }
 
+static int set_msr(int vcpu, uint32_t index, uint64_t data)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = { .h.nmsrs = 1, .e = { .index = index, .data = data } };
+
+	return skvm_ioctl(vcpu, KVM_SET_MSRS, &m);	/* entries done */
+}
+
+static uint64_t get_msr(int vcpu, uint32_t index)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = { .h.nmsrs = 1, .e = { .index = index } };
+
+	assert_int_equal(skvm_ioctl(vcpu, KVM_GET_MSRS, &m), 1);
+	return m.e.data;
+}
+
+/* The MSRs' rules, from the host (a refused write stops KVM_SET_MSRS). */
+static void test_msr_rules(void **state)
+{
+	int kvm = skvm_open(O_RDWR), vm, vcpu;
+	uint8_t *mem = mmap(NULL, MEM, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct kvm_userspace_memory_region m0 = { .slot = 0, .memory_size = MEM,
+		.userspace_addr = (uint64_t)(uintptr_t)mem };
+	struct kvm_enable_cap enforce = { .cap = KVM_CAP_ENFORCE_PV_FEATURE_CPUID,
+		.args[0] = 1 };
+	struct {
+		struct kvm_cpuid2 h;
+		struct kvm_cpuid_entry2 e;
+	} cpuid = { .h.nent = 1, .e = { .function = 0x40000001 } };
+
+	/* without an in-kernel LAPIC: only the reset values */
+	vm = skvm_ioctl(kvm, KVM_CREATE_VM, 0);
+	assert_int_equal(skvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &m0), 0);
+	vcpu = skvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_int_equal(set_msr(vcpu, 0x4b564d02, 0x7000 | 9), 0);
+	assert_int_equal(set_msr(vcpu, 0x4b564d02, 0), 1);
+	assert_int_equal(set_msr(vcpu, 0x4b564d06, 0xec), 0);
+	assert_int_equal(set_msr(vcpu, 0x4b564d06, 0), 1);
+	close(vcpu);
+	close(vm);
+
+	vm = skvm_ioctl(kvm, KVM_CREATE_VM, 0);
+	assert_int_equal(skvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &m0), 0);
+	assert_int_equal(skvm_ioctl(vm, KVM_CREATE_IRQCHIP, 0), 0);
+	vcpu = skvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_int_equal(set_msr(vcpu, 0x4b564d02, 0x7000 | 0x30 | 9), 0);	/* 5:4 */
+	assert_int_equal(set_msr(vcpu, 0x4b564d02, 0x200000 | 9), 0);	/* not RAM */
+	assert_int_equal(set_msr(vcpu, 0x4b564d06, 0x1ec), 0);		/* 63:8 */
+	assert_int_equal(set_msr(vcpu, 0x4b564d06, 0xec), 1);
+	assert_int_equal(set_msr(vcpu, 0x4b564d02, 0x7000 | 9), 1);
+	assert_int_equal(get_msr(vcpu, 0x4b564d02), 0x7000 | 9);
+	assert_int_equal(get_msr(vcpu, 0x4b564d06), 0xec);
+	assert_int_equal(set_msr(vcpu, 0x4b564d07, 1), 1);
+	assert_int_equal(get_msr(vcpu, 0x4b564d07), 0);
+	/* enforced PV CPUID without the bits: every one refused */
+	assert_int_equal(skvm_ioctl(vcpu, KVM_SET_CPUID2, &cpuid), 0);
+	assert_int_equal(skvm_ioctl(vcpu, KVM_ENABLE_CAP, &enforce), 0);
+	assert_int_equal(set_msr(vcpu, 0x4b564d02, 0), 0);
+	assert_int_equal(set_msr(vcpu, 0x4b564d06, 0), 0);
+	assert_int_equal(set_msr(vcpu, 0x4b564d07, 0), 0);
+	/* ASYNC_PF alone: EN without DELIVERY_AS_INT only */
+	cpuid.e.eax = 1u << 4;
+	assert_int_equal(skvm_ioctl(vcpu, KVM_SET_CPUID2, &cpuid), 0);
+	assert_int_equal(set_msr(vcpu, 0x4b564d02, 0x7000 | 1), 1);
+	assert_int_equal(set_msr(vcpu, 0x4b564d02, 0x7000 | 9), 0);
+	assert_int_equal(set_msr(vcpu, 0x4b564d06, 0), 0);
+	close(vcpu);
+	close(vm);
+	close(kvm);
+	munmap(mem, MEM);
+}
+
 static void test_caps(void **state)
 {
 	int kvm = skvm_open(O_RDWR);
@@ -427,6 +505,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_msr_rules),
 		cmocka_unit_test(test_async_pf_guest_keeps_running),
 		cmocka_unit_test(test_without_pv_the_vcpu_waits),
 	};
