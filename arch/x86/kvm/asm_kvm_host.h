@@ -109,6 +109,8 @@ struct kvm_arch {
 	uint32_t user_space_msr_mask;
 	/* KVM_CAP_MSR_PLATFORM_INFO: the guest may read MSR_PLATFORM_INFO */
 	bool guest_can_read_msr_platform_info;
+	/* KVM_CAP_EXIT_ON_EMULATION_FAILURE */
+	bool exit_on_emulation_error;
 	/* KVM_X86_SET_MSR_FILTER; RCU-published, NULL = no filter (msr.c) */
 	struct kvm_x86_msr_filter *msr_filter;
 	int64_t default_tsc_offset;	/* new vCPUs' TSC offset (TSC 0 at VM creation) */

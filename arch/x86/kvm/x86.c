@@ -104,6 +104,9 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
 	case KVM_CAP_VCPU_ATTRIBUTES:
 	case KVM_CAP_X86_SMM:
+	/* guest MAXPHYADDR below the engine's: cpu/emulator.c */
+	case KVM_CAP_SMALLER_MAXPHYADDR:
+	case KVM_CAP_EXIT_ON_EMULATION_FAILURE:
 		return 1;
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return KVM_X86_VALID_QUIRKS;
@@ -162,6 +165,11 @@ int kvm_arch_vm_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 		if (cap->args[0] & ~KVM_X86_VALID_QUIRKS)
 			return -EINVAL;
 		kvm->arch.disabled_quirks = cap->args[0];
+		return 0;
+	case KVM_CAP_EXIT_ON_EMULATION_FAILURE:
+		if (cap->args[0] & ~1ull)
+			return -EINVAL;
+		kvm->arch.exit_on_emulation_error = cap->args[0];
 		return 0;
 	default:
 		return -EINVAL;
@@ -1801,6 +1809,8 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 			cpu->ev.nmi_pending = false;
 		if (smi_held)
 			cpu->ev.smi_pending = false;
+		cpu->exit_on_emulation_failure =
+			vcpu->kvm->arch.exit_on_emulation_error;
 		rcu_read_lock();
 		reason = x86_cpu_run(cpu);
 		rcu_read_unlock();

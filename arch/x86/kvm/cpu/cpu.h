@@ -291,6 +291,12 @@ struct x86_cpu {
 	bool req_irq_window;
 	/* KVM_SET_GUEST_DEBUG state; seen at the next instruction boundary */
 	struct x86_guest_debug guest_debug;
+	/*
+	 * KVM_CAP_EXIT_ON_EMULATION_FAILURE: an instruction KVM's emulator
+	 * would have to run but does not know (docs/engine.md) exits with
+	 * X86_EXIT_INTERNAL instead of raising #UD.
+	 */
+	bool exit_on_emulation_failure;
 
 	const struct x86_cpu_ops *ops;
 	void *opaque;			/* the host's vCPU */

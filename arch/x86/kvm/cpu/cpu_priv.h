@@ -334,6 +334,23 @@ bool x86_guarded(void);
 /* ops->gpa_page, remembered so that a fault in the page is recognised. */
 void *x86_gpa_page(struct x86_cpu *cpu, uint64_t gpa, bool write);
 
+/* ---------------------------------------------------------- emulator.c */
+
+/*
+ * The hardware's MAXPHYADDR (CPUID 0x80000008 of KVM_GET_SUPPORTED_CPUID);
+ * the guest's may be smaller (KVM_CAP_SMALLER_MAXPHYADDR).
+ */
+#define X86_HW_MAXPHYADDR 46
+/* Whether KVM's instruction emulator knows this instruction. */
+bool x86_kvm_emulates(const ZydisDecodedInstruction *z, bool long64);
+/*
+ * A data access faulted on paging-entry bits reserved only by the guest's
+ * smaller MAXPHYADDR: returns when the #PF is what KVM gives, else ends
+ * the run with KVM's emulation failure (or raises #UD).
+ */
+void x86_smaller_maxphyaddr_fault(struct x86_cpu *cpu, uint64_t la,
+				  uint32_t pfec);
+
 /* ---------------------------------------------------------- decode.c */
 
 void x86_decode_init(struct x86_cpu *cpu);
@@ -386,7 +403,11 @@ struct x86_walk {
 	uint64_t gpa;
 	bool global;
 };
-/* 0 and *w set, or bit 30 + the #PF error code (bit 31 = internal error). */
+/*
+ * 0 and *w set, or bit 30 + the #PF error code (bit 31 = internal error;
+ * bit 29 = RSVD from bits that only the guest's MAXPHYADDR reserves).
+ */
+#define X86_WALK_EMUL	(1u << 29)
 uint32_t x86_walk(struct x86_cpu *cpu, uint64_t la, enum x86_acc acc,
 		  enum x86_pv pv, bool implicit, bool set_ad,
 		  struct x86_walk *w);

@@ -72,7 +72,7 @@ bool x86_cpu_implemented_cpuid(uint32_t leaf, uint32_t subleaf,
 		out[3] = X86_E1_EDX;
 		return true;
 	case 0x80000008:
-		out[0] = (48 << 8) | 46;
+		out[0] = (48 << 8) | X86_HW_MAXPHYADDR;
 		return true;
 	default:
 		return false;

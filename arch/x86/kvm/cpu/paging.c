@@ -38,13 +38,18 @@ static void *x86_pte_ptr(struct x86_cpu *cpu, uint64_t gpa)
 	return page ? page + (gpa & 0xfff) : NULL;
 }
 
-static uint64_t x86_rsvd_phys(struct x86_cpu *cpu)
+static uint64_t x86_rsvd_phys_at(struct x86_cpu *cpu, unsigned int maxphyaddr)
 {
-	uint64_t m = ~0ull << cpu->priv->maxphyaddr & ((1ull << 52) - 1);
+	uint64_t m = ~0ull << maxphyaddr & ((1ull << 52) - 1);
 
 	if (!(cpu->efer & X86_EFER_NXE))
 		m |= PTE_XD;
 	return m;
+}
+
+static uint64_t x86_rsvd_phys(struct x86_cpu *cpu)
+{
+	return x86_rsvd_phys_at(cpu, cpu->priv->maxphyaddr);
 }
 
 /* Set A (and D on the leaf for writes) atomically in guest memory. */
@@ -153,6 +158,7 @@ static uint32_t x86_walk64(struct x86_cpu *cpu, uint64_t la,
 			   struct x86_walk_state *s, struct x86_walk *w)
 {
 	uint64_t rsvd = x86_rsvd_phys(cpu), table, v, gpa, *e;
+	uint64_t rsvd_hw = x86_rsvd_phys_at(cpu, X86_HW_MAXPHYADDR);
 	int level;
 
 	if (cpu->efer & X86_EFER_LMA) {
@@ -174,7 +180,8 @@ static uint32_t x86_walk64(struct x86_cpu *cpu, uint64_t la,
 		if (!(v & PTE_P))
 			return 0x100;
 		if (v & rsvd)
-			return 0x100 | X86_PFEC_RSVD | X86_PFEC_P;
+			return 0x100 | X86_PFEC_RSVD | X86_PFEC_P |
+			       (v & rsvd_hw ? 0 : X86_WALK_EMUL);
 		x86_walk_note(s, e, gpa, true, v);
 		if (level == 1)
 			break;
@@ -228,7 +235,7 @@ uint32_t x86_walk(struct x86_cpu *cpu, uint64_t la, enum x86_acc acc,
 	if (err & X86_WALK_INTERNAL)
 		return err;
 	if (err)
-		return (err & 0xff) | pfec | X86_WALK_FAULT;
+		return (err & (0xff | X86_WALK_EMUL)) | pfec | X86_WALK_FAULT;
 	if (!(cpu->efer & X86_EFER_NXE))
 		s.xd = 0;
 	if (!(cpu->cr4 & X86_CR4_PGE))
@@ -300,7 +307,7 @@ void x86_paging_changed(struct x86_cpu *cpu)
 		}
 	}
 	cpu->priv->maxphyaddr = out[0] >= 32 && out[0] <= 52 ?
-				(uint8_t)out[0] : 46;
+				(uint8_t)out[0] : X86_HW_MAXPHYADDR;
 	x86_tlb_flush(cpu, false);
 }
 

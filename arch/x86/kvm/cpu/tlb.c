@@ -86,8 +86,11 @@ uint8_t *x86_tlb_fill(struct x86_cpu *cpu, uint64_t la, enum x86_acc acc,
 	err = x86_walk(cpu, la, acc, pv, implicit, true, &w);
 	if (unlikely(err & (1u << 31)))
 		x86_internal_error(cpu, 1);
-	if (unlikely(err))
+	if (unlikely(err)) {
+		if ((err & X86_WALK_EMUL) && acc != X86_ACC_X)
+			x86_smaller_maxphyaddr_fault(cpu, la, err & 0xffff);
 		x86_raise_pf(cpu, la, err & 0xffff);
+	}
 	*gpa = w.gpa;
 	host = x86_gpa_page(cpu, w.gpa & X86_PAGE_MASK,
 				  acc == X86_ACC_W);
