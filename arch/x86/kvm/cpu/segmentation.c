@@ -59,7 +59,7 @@ void x86_update_mode(struct x86_cpu *cpu)
 
 bool x86_canonical(uint64_t la)
 {
-	return (uint64_t)(((int64_t)la << 16) >> 16) == la;
+	return (uint64_t)((int64_t)(la << 16) >> 16) == la;
 }
 
 /* ------------------------------------------------ logical -> linear */
