@@ -520,6 +520,69 @@ static void ev_smbase_relocated(struct smm_host *h)
 	assert_int_equal(c->smbase, 0x30000);
 }
 
+/* Stops a run after this many block boundaries (random states loop). */
+static int kick_budget;
+
+static bool budget_kicked(struct x86_cpu *cpu)
+{
+	return --kick_budget < 0;
+}
+
+/*
+ * RSM of damaged save areas: the valid one with 1 to 16 random bytes
+ * changed, 64-bit and 32-bit maps, from long and protected mode.  Each
+ * RSM loads the state or shuts down; whatever the guest does next ends
+ * in an exit within the kick budget, never a host crash.
+ */
+static void ev_rsm_random_states(struct smm_host *unused)
+{
+	uint64_t seed = 0x5eed5eed12345678ull;
+	int shutdowns = 0, loaded = 0;
+
+	(void)unused;
+	for (int i = 0; i < 400; i++) {
+		bool no_lm = i & 1;
+		struct smm_host *h = smm_host_new(no_lm);
+		struct x86_cpu *c = &h->t->cpu;
+		enum x86_exit_reason r;
+		int n;
+
+		if (no_lm)
+			th_prot32(h->t);
+		else
+			th_long64(h->t);
+		th_load(h->t, TH_CODE, outer, outer + sizeof(outer));
+		c->ev.smi_pending = true;
+		assert_int_equal(run_to_port(h, 0x10), MARK);
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		n = 1 + (int)((seed >> 33) % 16);
+		while (n--) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			h->smram[0xfe00 + (seed >> 33) % 512] = (uint8_t)(seed >> 20);
+		}
+		out_done(h);
+		h->t->ops.kicked = budget_kicked;
+		kick_budget = 50;
+		r = x86_cpu_run(c);
+		if (r == X86_EXIT_SHUTDOWN && !c->ev.smm)
+			shutdowns++;
+		else if (!c->ev.smm)
+			loaded++;
+		for (int k = 0; k < 20 && r != X86_EXIT_SHUTDOWN; k++) {
+			if (r == X86_EXIT_IO)
+				x86_cpu_complete_io(c);
+			else if (r == X86_EXIT_MMIO)
+				x86_cpu_complete_mmio(c, (const uint8_t[8]){ 0 });
+			kick_budget = 50;
+			r = x86_cpu_run(c);
+		}
+		smm_host_free(h);
+	}
+	/* both outcomes were reached */
+	assert_true(shutdowns > 0);
+	assert_true(loaded > 0);
+}
+
 static const struct ev_row ev_rows[] = {
 	{ "smi_blocked_in_smm", ev_smi_blocked },
 	{ "nmi_held_in_smm", ev_nmi_in_smm },
@@ -529,6 +592,7 @@ static const struct ev_row ev_rows[] = {
 	{ "rsm_bad_cr0_shutdown", ev_rsm_bad_state },
 	{ "rsm_unbacked_save_area", ev_rsm_unbacked },
 	{ "rsm_loads_smbase", ev_smbase_relocated },
+	{ "rsm_random_states", ev_rsm_random_states },
 };
 
 static void test_event(void **state)
