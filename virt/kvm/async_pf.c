@@ -59,6 +59,7 @@ static void *async_pf_execute(void *arg)
 	struct iovec remote = { .iov_base = (void *)(uintptr_t)work->addr,
 				.iov_len = 1 };
 
+	pthread_setname_np(pthread_self(), "skvm-apf");
 	/* Fault the page in; this is where a userfaultfd makes us wait. */
 	(void)process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
 
@@ -240,6 +241,18 @@ static struct {
 	size_t buf_size;
 } uffd = { .lock = PTHREAD_RWLOCK_INITIALIZER, .fd = -1 };
 
+/*
+ * The common answer without the lock: (kvm, generation) had no registered
+ * range at all, until until_ns.  Written under uffd.lock, read without
+ * it; a torn read can only make a page look present, which costs a
+ * synchronous wait, never a wrong access.
+ */
+static struct {
+	_Atomic(const struct kvm *) kvm;
+	_Atomic uint64_t generation;
+	_Atomic uint64_t until_ns;
+} uffd_none;
+
 static uint64_t coarse_ns(void)
 {
 	struct timespec ts;
@@ -337,6 +350,12 @@ static void uffd_ranges_read(const struct kvm *kvm, uint64_t gen)
 		uffd.r[uffd.n++].end = end;
 	}
 	uffd.valid = true;
+	atomic_store(&uffd_none.until_ns, 0);
+	if (uffd.n)
+		return;
+	atomic_store(&uffd_none.kvm, kvm);
+	atomic_store(&uffd_none.generation, gen);
+	atomic_store(&uffd_none.until_ns, uffd.read_ns + UFFD_RANGES_MAX_AGE_NS);
 }
 
 /* Caller holds uffd.lock. */
@@ -386,6 +405,10 @@ bool kvm_async_pf_page_would_block(struct kvm_vcpu *vcpu, hva_t hva)
 	unsigned char resident;
 	bool hit;
 
+	if (atomic_load(&uffd_none.kvm) == kvm &&
+	    atomic_load(&uffd_none.generation) == gen &&
+	    coarse_ns() < atomic_load(&uffd_none.until_ns))
+		return false;
 	pthread_rwlock_rdlock(&uffd.lock);
 	if (!uffd_ranges_fresh(kvm, gen)) {
 		pthread_rwlock_unlock(&uffd.lock);

@@ -17,6 +17,7 @@
  * The guest logs events at LOG: ('N', token) not present, ('R', token)
  * ready, ('W', ~0) wake-all, ('A', 0) after the ACK.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
@@ -28,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -38,6 +40,7 @@
 #include <linux/kvm.h>
 
 #include "skvm.h"
+#include "kvm_host.h"
 
 #define MEM		0x100000	/* slot 0: tables, code, data */
 #define UMEM_GPA	0x100000	/* slot 1: the userfaultfd's */
@@ -48,12 +51,14 @@
 #define LOG_N		0x7110		/* u32, entries in LOG */
 #define RESULT		0x7120		/* u64 x 2, what the guest read */
 #define IRQS		0x7140		/* u64, MSIs handled */
+#define BAIL		0x7150		/* u8: the #PF loop exits to BAIL_PORT */
 #define LOG		0x7200		/* (u32 kind, u32 token) entries */
 #define CODE		0x8000
 #define STACK		0xf000
 #define READY_VEC	0xec
 #define MSI_VEC		0xed
 #define DONE_PORT	0x10
+#define BAIL_PORT	0x12
 
 /*
  * The guest.  RBX = 1: enable async PF first.  Addresses are absolute
@@ -102,8 +107,14 @@ __asm__(
 	"	sti\n"					/* other work while it comes */
 	"3:	inc qword ptr [0x7100]\n"
 	"	cmp dword ptr [0x710c], eax\n"
+	"	je 5f\n"
+	"	cmp byte ptr [0x7150], 0\n"		/* BAIL: exit at 100000 */
+	"	je 3b\n"
+	"	cmp qword ptr [0x7100], 100000\n"
 	"	jne 3b\n"
-	"	cli\n"
+	"	out 0x12, al\n"
+	"	jmp 3b\n"
+	"5:	cli\n"
 	"	pop rbx\n"
 	"	pop rax\n"
 	"	add rsp, 8\n"				/* error code */
@@ -158,6 +169,10 @@ struct vmm {
 	int uffd, vm;
 	uint8_t *mem, *umem;
 	bool pv;			/* the guest enables async PF */
+	bool never;			/* faults are never resolved */
+	int kvm, vcpu;
+	struct kvm_run *run;
+	pthread_t thread;
 	atomic_bool stop;
 	int faults;
 	uint64_t counter_at_fault[2], counter_at_copy[2];
@@ -206,6 +221,10 @@ static void *vmm_thread(void *arg)
 			continue;
 		addr = msg.arg.pagefault.address & ~4095ull;
 		i = v->faults;
+		if (v->never) {
+			v->faults++;
+			continue;
+		}
 		c0 = guest_u64(v, COUNTER);
 		v->counter_at_fault[i] = c0;
 		if (!v->pv)
@@ -303,23 +322,19 @@ static int guest_log(struct vmm *v, uint32_t out[][2], int max)
 	return k;
 }
 
-/* Run the guest against a late VMM thread; returns false to skip. */
-static bool run_guest(struct vmm *v)
+/* Start the guest against a late VMM thread; false to skip. */
+static bool start_guest(struct vmm *v)
 {
-	int kvm = skvm_open(O_RDWR), vcpu;
 	struct kvm_userspace_memory_region m0 = { .slot = 0, .memory_size = MEM };
 	struct kvm_userspace_memory_region m1 = { .slot = 1,
 		.guest_phys_addr = UMEM_GPA, .memory_size = UMEM };
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg;
-	struct kvm_run *run;
-	pthread_t thread;
 
 	v->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (v->uffd < 0 || ioctl(v->uffd, UFFDIO_API, &api)) {
-		close(kvm);
+	if (v->uffd < 0 || ioctl(v->uffd, UFFDIO_API, &api))
 		return false;
-	}
+	v->kvm = skvm_open(O_RDWR);
 	v->mem = mmap(NULL, MEM, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	v->umem = mmap(NULL, UMEM, PROT_READ | PROT_WRITE,
@@ -331,31 +346,43 @@ static bool run_guest(struct vmm *v)
 	};
 	assert_int_equal(ioctl(v->uffd, UFFDIO_REGISTER, &reg), 0);
 
-	v->vm = skvm_ioctl(kvm, KVM_CREATE_VM, 0);
+	v->vm = skvm_ioctl(v->kvm, KVM_CREATE_VM, 0);
 	assert_true(v->vm >= 0);
 	m0.userspace_addr = (uint64_t)(uintptr_t)v->mem;
 	m1.userspace_addr = (uint64_t)(uintptr_t)v->umem;
 	assert_int_equal(skvm_ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &m0), 0);
 	assert_int_equal(skvm_ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &m1), 0);
 	assert_int_equal(skvm_ioctl(v->vm, KVM_CREATE_IRQCHIP, 0), 0);
-	vcpu = skvm_ioctl(v->vm, KVM_CREATE_VCPU, 0);
-	assert_true(vcpu >= 0);
-	run = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	assert_true(run != MAP_FAILED);
-	guest_setup(v, vcpu);
+	v->vcpu = skvm_ioctl(v->vm, KVM_CREATE_VCPU, 0);
+	assert_true(v->vcpu >= 0);
+	v->run = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
+	assert_true(v->run != MAP_FAILED);
+	guest_setup(v, v->vcpu);
+	v->mem[BAIL] = v->never;
+	pthread_create(&v->thread, NULL, vmm_thread, v);
+	assert_int_equal(skvm_ioctl(v->vcpu, KVM_RUN, 0), 0);
+	assert_int_equal(v->run->exit_reason, KVM_EXIT_IO);
+	return true;
+}
 
-	pthread_create(&thread, NULL, vmm_thread, v);
-	assert_int_equal(skvm_ioctl(vcpu, KVM_RUN, 0), 0);
+static void stop_guest(struct vmm *v)
+{
 	atomic_store(&v->stop, true);
-	pthread_join(thread, NULL);
-	assert_int_equal(run->exit_reason, KVM_EXIT_IO);
-	assert_int_equal(run->io.port, DONE_PORT);	/* not 0x11: no real #PF */
-
-	munmap(run, 3 * 4096);
-	close(vcpu);
+	pthread_join(v->thread, NULL);
+	munmap(v->run, 3 * 4096);
+	close(v->vcpu);
 	close(v->vm);
-	close(kvm);
+	close(v->kvm);
 	close(v->uffd);
+}
+
+/* Run the guest to its end; false to skip. */
+static bool run_guest(struct vmm *v)
+{
+	if (!start_guest(v))
+		return false;
+	assert_int_equal(v->run->io.port, DONE_PORT);	/* not 0x11: no real #PF */
+	stop_guest(v);
 	return true;
 }
 
@@ -410,6 +437,80 @@ static void test_without_pv_the_vcpu_waits(void **state)
 	/* it waited, taking the MSI sent meanwhile, and then still waited */
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(v.irqs_at_copy[i], (uint64_t)i + 1);
+	munmap(v.mem, MEM);
+	munmap(v.umem, UMEM);
+}
+
+/* Threads of this process named name, and whether they all block signals. */
+static int threads_named(const char *name, bool *all_blocked)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	char path[300], buf[4096];
+	int n = 0;
+
+	*all_blocked = true;
+	while (d && (e = readdir(d))) {
+		unsigned long long blk = 0;
+		char *p;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		p = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		if (!p || strncmp(buf, name, strlen(name)))
+			continue;
+		n++;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+		f = fopen(path, "r");
+		while (f && fgets(buf, sizeof(buf), f))
+			if (sscanf(buf, "SigBlk: %llx", &blk) == 1)
+				break;
+		if (f)
+			fclose(f);
+		/* signals 1-31, bar SIGKILL and SIGSTOP, which nobody blocks */
+		if ((blk & 0x7ffbfeffull) != 0x7ffbfeffull)
+			*all_blocked = false;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * A fault the VMM never resolves: the worker waits with every signal
+ * blocked; the VM goes away meanwhile; closing the userfaultfd ends the
+ * wait, and the worker ends without touching the destroyed vCPU.
+ */
+static void test_unresolved_fault_outlives_vm(void **state)
+{
+	struct vmm v = { .pv = true, .never = true };
+	bool blocked;
+
+	if (!start_guest(&v))
+		skip();
+	assert_int_equal(v.run->io.port, BAIL_PORT);	/* the guest ran on */
+	assert_int_equal(threads_named("skvm-apf", &blocked), 1);
+	assert_true(blocked);
+	atomic_store(&v.stop, true);
+	pthread_join(v.thread, NULL);
+	munmap(v.run, 3 * 4096);
+	close(v.vcpu);
+	close(v.vm);
+	close(v.kvm);
+	for (int i = 0; i < 200 && kvm_nr_live_vms(); i++)
+		usleep(10000);
+	assert_int_equal(kvm_nr_live_vms(), 0);
+	assert_int_equal(threads_named("skvm-apf", &blocked), 1);
+	close(v.uffd);
+	for (int i = 0; i < 200 && threads_named("skvm-apf", &blocked); i++)
+		usleep(10000);
+	assert_int_equal(threads_named("skvm-apf", &blocked), 0);
 	munmap(v.mem, MEM);
 	munmap(v.umem, UMEM);
 }
@@ -508,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_msr_rules),
 		cmocka_unit_test(test_async_pf_guest_keeps_running),
 		cmocka_unit_test(test_without_pv_the_vcpu_waits),
+		cmocka_unit_test(test_unresolved_fault_outlives_vm),
 	};
 
 	return cmocka_run_group_tests_name("async_pf", tests, NULL, NULL);
