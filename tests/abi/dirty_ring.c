@@ -22,11 +22,13 @@
  * page, not only for the first one after a reset (hardware KVM
  * write-protects the page and sees the first write only), so no page is
  * written twice between resets here.  And its vCPU notices the soft limit
- * only at the next exit to the host (hardware KVM exits right after the
- * write that reaches it, before the instruction completes), so the guest
+ * only at the next exit to the host (hardware KVM, and skvm, exit right
+ * after the write that reaches it, before the instruction completes, and
+ * log that page again when the write runs after the reset), so the guest
  * of the soft-limit section does an OUT after each write, and the
  * transcript records that the exit came with at least the soft limit in
- * use, not after which write.
+ * use, not after which write (that, and the entry the re-run write adds,
+ * are notes).  tests/unit/core/test_dirty_log.c checks the exact limit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -118,14 +120,16 @@ static unsigned int harvest(struct kvm_dirty_gfn *ring, int mark)
 {
 	unsigned int n = 0;
 
+	/* a note: hardware KVM pushes one more entry in soft_limit() */
+	tr("# harvest from index %u", fetch);
 	for (;;) {
 		struct kvm_dirty_gfn *e = &ring[fetch % RING_ENTRIES];
 		uint32_t flags = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
 
 		if (!(flags & KVM_DIRTY_GFN_F_DIRTY))
 			break;
-		tr("  entry %u flags %x slot 0x%x offset %llu", fetch,
-			   flags, e->slot, (unsigned long long)e->offset);
+		tr("  entry flags %x slot 0x%x offset %llu", flags, e->slot,
+		   (unsigned long long)e->offset);
 		if (!mark)
 			break;
 		__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET,

@@ -512,6 +512,22 @@ static void x86_op_smm_changed(struct x86_cpu *cpu)
 		atomic_store(&vcpu->kick, true);
 }
 
+/*
+ * A TLB miss after the dirty ring reached its soft limit (the write that
+ * reached it was just logged by gpa_page) stops the instruction before it
+ * completes; vcpu_run() then exits with KVM_EXIT_DIRTY_RING_FULL, as KVM
+ * exits after the fault that filled the ring, before re-entering the
+ * guest.  Without this, the writes of up to a chain of blocks would still
+ * be logged, more than the ring's reserve, and entries would be lost.
+ */
+static int x86_op_page_ready(struct x86_cpu *cpu, uint64_t gpa, void *host,
+			     uint64_t *cr2)
+{
+	if (kvm_dirty_ring_soft_full(cpu_vcpu(cpu)))
+		return X86_PAGE_WAIT;
+	return kvm_apf_page_ready(cpu, gpa, host, cr2);
+}
+
 static const struct x86_cpu_ops x86_ops_template = {
 	.gpa_page = x86_op_gpa_page,
 	.generation = x86_op_generation,
@@ -524,7 +540,7 @@ static const struct x86_cpu_ops x86_ops_template = {
 	.msr_check = x86_op_msr_check,
 	.hypercall = x86_op_hypercall,
 	.monitor_mwait = x86_op_monitor_mwait,
-	.page_ready = kvm_apf_page_ready,
+	.page_ready = x86_op_page_ready,
 	.smm_changed = x86_op_smm_changed,
 };
 

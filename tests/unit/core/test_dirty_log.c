@@ -175,12 +175,116 @@ static void test_ring_collect_reset(void **state)
 	close(kvm);
 }
 
+/*
+ * A flat 32-bit guest writes 8 pages per loop iteration, 1024 pages in
+ * all, so a chain of blocks writes far more pages than the ring's reserve
+ * of 64 entries.  The write that brings the ring to its soft limit must
+ * stop the vCPU before the next page is written, as KVM exits after the
+ * fault that filled the ring: every FULL exit finds exactly the soft limit
+ * in use, and no page is lost.
+ */
+extern const unsigned char ring_guest[], ring_guest_end[];
+__asm__(".pushsection .rodata\n"
+	".hidden ring_guest\n.hidden ring_guest_end\n"
+	".globl ring_guest\n.globl ring_guest_end\n"
+	"ring_guest:\n.code32\n"
+	"	mov $0x100000, %eax\n"
+	"1:	movb $1, (%eax)\n"
+	"	movb $1, 0x1000(%eax)\n"
+	"	movb $1, 0x2000(%eax)\n"
+	"	movb $1, 0x3000(%eax)\n"
+	"	movb $1, 0x4000(%eax)\n"
+	"	movb $1, 0x5000(%eax)\n"
+	"	movb $1, 0x6000(%eax)\n"
+	"	movb $1, 0x7000(%eax)\n"
+	"	add $0x8000, %eax\n"
+	"	cmp $0x500000, %eax\n"
+	"	jne 1b\n"
+	"	hlt\n"
+	".code64\nring_guest_end:\n.popsection\n");
+
+static void test_ring_soft_limit_stops_the_write(void **state)
+{
+	enum { RING = 4096, ENTRIES = RING / 16, PAGES = 1024 };
+	int kvm = skvm_open(O_RDWR), vm = skvm_ioctl(kvm, KVM_CREATE_VM, 0), vfd;
+	uint8_t *mem = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint8_t *logged = mmap(NULL, PAGES * 4096, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct kvm_userspace_memory_region m0 = {
+		.memory_size = 0x10000, .userspace_addr = (uintptr_t)mem,
+	}, m1 = {
+		.slot = 1, .flags = KVM_MEM_LOG_DIRTY_PAGES,
+		.guest_phys_addr = 0x100000, .memory_size = PAGES * 4096,
+		.userspace_addr = (uintptr_t)logged,
+	};
+	struct kvm_segment seg = { .limit = 0xffffffff, .selector = 8,
+		.type = 11, .present = 1, .db = 1, .s = 1, .g = 1 };
+	struct kvm_regs regs = { .rip = 0x1000, .rflags = 2 };
+	static unsigned char seen[PAGES];
+	unsigned int fetch = 0, fulls = 0;
+	struct kvm_dirty_gfn *ring;
+	struct kvm_sregs sregs;
+	struct kvm_run *run;
+
+	assert_int_equal(enable_cap(vm, KVM_CAP_DIRTY_LOG_RING, RING), 0);
+	assert_int_equal(skvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &m0), 0);
+	assert_int_equal(skvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &m1), 0);
+	vfd = skvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_true(vfd >= 0);
+	run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vfd, 0);
+	ring = mmap(NULL, RING, PROT_READ | PROT_WRITE, MAP_SHARED, vfd,
+		    KVM_DIRTY_LOG_PAGE_OFFSET * 4096);
+	assert_true(run != MAP_FAILED && ring != MAP_FAILED);
+	memcpy(mem + 0x1000, ring_guest, ring_guest_end - ring_guest);
+	assert_int_equal(skvm_ioctl(vfd, KVM_GET_SREGS, &sregs), 0);
+	sregs.cs = seg;
+	seg.selector = 16;
+	seg.type = 3;
+	sregs.ds = sregs.es = sregs.ss = seg;
+	sregs.cr0 |= 1;
+	assert_int_equal(skvm_ioctl(vfd, KVM_SET_SREGS, &sregs), 0);
+	assert_int_equal(skvm_ioctl(vfd, KVM_SET_REGS, &regs), 0);
+	for (;;) {
+		unsigned int used = 0;
+
+		assert_int_equal(skvm_ioctl(vfd, KVM_RUN, 0), 0);
+		while (ring[fetch % ENTRIES].flags & KVM_DIRTY_GFN_F_DIRTY) {
+			struct kvm_dirty_gfn *e = &ring[fetch % ENTRIES];
+
+			assert_int_equal(e->slot, 1);
+			assert_true(e->offset < PAGES);
+			seen[e->offset] = 1;
+			e->flags = KVM_DIRTY_GFN_F_RESET;
+			fetch++;
+			used++;
+		}
+		skvm_ioctl(vm, KVM_RESET_DIRTY_RINGS, 0);
+		if (run->exit_reason == KVM_EXIT_HLT)
+			break;
+		assert_int_equal(run->exit_reason, KVM_EXIT_DIRTY_RING_FULL);
+		assert_int_equal(used, ENTRIES - 64);
+		fulls++;
+	}
+	assert_int_equal(fulls, PAGES / (ENTRIES - 64));
+	for (int i = 0; i < PAGES; i++)
+		assert_int_equal(seen[i], 1);
+	munmap(ring, RING);
+	munmap(run, 4096);
+	close(vfd);
+	close(vm);
+	close(kvm);
+	munmap(logged, PAGES * 4096);
+	munmap(mem, 0x10000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_manual_protect_and_clear),
 		cmocka_unit_test(test_ring_enable_rules),
 		cmocka_unit_test(test_ring_collect_reset),
+		cmocka_unit_test(test_ring_soft_limit_stops_the_write),
 	};
 
 	return cmocka_run_group_tests_name("dirty_log", tests, NULL, NULL);
