@@ -61,7 +61,7 @@
 #define BAIL_PORT	0x12
 
 /*
- * The guest.  RBX = 1: enable async PF first.  Addresses are absolute
+ * The guest.  RBX: the MSR_KVM_ASYNC_PF_EN value to write first, if any.  Addresses are absolute
  * (the code runs at CODE, identity-mapped).
  */
 __asm__(
@@ -78,7 +78,7 @@ __asm__(
 	"	xor edx, edx\n"
 	"	wrmsr\n"
 	"	mov ecx, 0x4b564d02\n"			/* MSR_KVM_ASYNC_PF_EN */
-	"	mov eax, 0x7000 | 0xb\n"		/* ENABLED|SEND_ALWAYS|AS_INT */
+	"	mov eax, ebx\n"
 	"	wrmsr\n"
 	"1:	sti\n"
 	"	nop\n"					/* out of the STI shadow */
@@ -168,7 +168,8 @@ extern const uint8_t apf_guest_start[], apf_guest_pf[], apf_guest_ready[],
 struct vmm {
 	int uffd, vm;
 	uint8_t *mem, *umem;
-	bool pv;			/* the guest enables async PF */
+	bool pv;			/* the guest expects "not present" */
+	uint64_t en;			/* MSR_KVM_ASYNC_PF_EN, 0: not written */
 	bool never;			/* faults are never resolved */
 	int kvm, vcpu;
 	struct kvm_run *run;
@@ -269,7 +270,7 @@ static void guest_setup(struct vmm *v, int vcpu)
 	uint64_t *pml4 = (uint64_t *)(m + 0x1000), *pdpt = (uint64_t *)(m + 0x2000);
 	uint64_t *pd = (uint64_t *)(m + 0x3000), *pd_apic = (uint64_t *)(m + 0x4000);
 	uint64_t *gdt = (uint64_t *)(m + 0x5000);
-	struct kvm_regs regs = { .rip = CODE, .rsp = STACK, .rflags = 2, .rbx = v->pv };
+	struct kvm_regs regs = { .rip = CODE, .rsp = STACK, .rflags = 2, .rbx = v->en };
 	struct kvm_sregs sregs;
 
 	pml4[0] = 0x2000 | 3;
@@ -396,7 +397,7 @@ static void check_results(struct vmm *v)
 
 static void test_async_pf_guest_keeps_running(void **state)
 {
-	struct vmm v = { .pv = true };
+	struct vmm v = { .pv = true, .en = 0x7000 | 0xb };	/* SEND_ALWAYS, AS_INT */
 	uint32_t log[16][2];
 	int n;
 
@@ -423,22 +424,39 @@ static void test_async_pf_guest_keeps_running(void **state)
 	munmap(v.umem, UMEM);
 }
 
+/* The guest never hears of the fault: the vCPU waits, taking interrupts. */
+static void check_waited(struct vmm *v)
+{
+	uint32_t log[16][2];
+
+	check_results(v);
+	/* no #PF, no "page ready" (a wake-all at most): the guest never knew */
+	assert_int_equal(guest_log(v, log, 16), 0);
+	assert_int_equal(guest_u64(v, COUNTER), 0);
+	/* it waited, taking the MSI sent meanwhile, and then still waited */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(v->irqs_at_copy[i], (uint64_t)i + 1);
+	munmap(v->mem, MEM);
+	munmap(v->umem, UMEM);
+}
+
 static void test_without_pv_the_vcpu_waits(void **state)
 {
 	struct vmm v = { .pv = false };
-	uint32_t log[16][2];
 
 	if (!run_guest(&v))
 		skip();
-	check_results(&v);
-	/* no #PF, no "page ready": the guest never knew */
-	assert_int_equal(guest_log(&v, log, 16), 0);
-	assert_int_equal(guest_u64(&v, COUNTER), 0);
-	/* it waited, taking the MSI sent meanwhile, and then still waited */
-	for (int i = 0; i < 2; i++)
-		assert_int_equal(v.irqs_at_copy[i], (uint64_t)i + 1);
-	munmap(v.mem, MEM);
-	munmap(v.umem, UMEM);
+	check_waited(&v);
+}
+
+/* Async PF on, but not SEND_ALWAYS: at CPL 0 the vCPU waits too. */
+static void test_cpl0_without_send_always_waits(void **state)
+{
+	struct vmm v = { .pv = false, .en = 0x7000 | 0x9 };
+
+	if (!run_guest(&v))
+		skip();
+	check_waited(&v);
 }
 
 /* Threads of this process named name, and whether they all block signals. */
@@ -489,7 +507,7 @@ static int threads_named(const char *name, bool *all_blocked)
  */
 static void test_unresolved_fault_outlives_vm(void **state)
 {
-	struct vmm v = { .pv = true, .never = true };
+	struct vmm v = { .pv = true, .never = true, .en = 0x7000 | 0xb };
 	bool blocked;
 
 	if (!start_guest(&v))
@@ -609,6 +627,7 @@ int main(void)
 		cmocka_unit_test(test_msr_rules),
 		cmocka_unit_test(test_async_pf_guest_keeps_running),
 		cmocka_unit_test(test_without_pv_the_vcpu_waits),
+		cmocka_unit_test(test_cpl0_without_send_always_waits),
 		cmocka_unit_test(test_unresolved_fault_outlives_vm),
 	};
 
