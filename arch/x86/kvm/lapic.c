@@ -434,6 +434,26 @@ static void timer_load(struct kvm_lapic *a)
 	timer_arm(a, kvm_clock_ns() + a->timer_period);
 }
 
+/*
+ * KVM_SET_LAPIC: a one-shot or periodic timer goes on from the saved
+ * current count, as KVM's (set_target_expiration from APIC_TMCCT): a
+ * count above the initial one means the initial one; a zero count, a
+ * full period for a periodic timer and an expiry now for a one-shot one.
+ */
+static void timer_restore(struct kvm_lapic *a, uint32_t tmcct)
+{
+	uint64_t left = (uint64_t)tmcct * timer_divide(a);
+
+	timer_load(a);
+	if (!a->timer_expires)
+		return;
+	if (!tmcct)
+		left = timer_mode(a) == APIC_LVT_TIMER_PERIODIC ? a->timer_period : 0;
+	else if (left > a->timer_period)
+		left = a->timer_period;
+	timer_arm(a, kvm_clock_ns() + left);
+}
+
 /* Guest TSC value -> CLOCK_MONOTONIC time. */
 static uint64_t tsc_to_ns(struct kvm_lapic *a, uint64_t tsc)
 {
@@ -1119,9 +1139,10 @@ void kvm_lapic_get_state(struct kvm_lapic *a, struct kvm_lapic_state *s)
 
 int kvm_lapic_set_state(struct kvm_lapic *a, const struct kvm_lapic_state *s)
 {
-	uint32_t id;
+	uint32_t id, tmcct;
 
 	memcpy(&id, s->regs + APIC_ID, 4);
+	memcpy(&tmcct, s->regs + APIC_TMCCT, 4);
 	pthread_mutex_lock(&a->lock);
 	if (x2apic_mode(a)) {
 		if (a->bus->x2apic_format && id != a->vcpu_id) {
@@ -1141,7 +1162,7 @@ int kvm_lapic_set_state(struct kvm_lapic *a, const struct kvm_lapic_state *s)
 	update_ppr(a);
 	update_irr_pending(a);
 	a->esr_pending = 0;
-	timer_load(a);
+	timer_restore(a, tmcct);
 	pthread_mutex_unlock(&a->lock);
 	if (atomic_load(&a->irr_pending))
 		kick(a);
