@@ -3,7 +3,7 @@
  * coalesced - KVM_REGISTER_COALESCED_MMIO / KVM_UNREGISTER_COALESCED_MMIO
  * for MMIO and (KVM_CAP_COALESCED_PIO) port zones.
  *
- * A flat 32-bit guest writes 1, 2 and 4 bytes inside an MMIO zone and
+ * A flat 32-bit guest writes 1, 2 and 4 bytes (a 64-bit one, 8) inside an MMIO zone and
  * 1 and 2 bytes inside a port zone: those writes land in the ring at
  * KVM_COALESCED_MMIO_PAGE_OFFSET of the vCPU mapping without an exit,
  * while reads in the zones and writes outside (or straddling) them exit.
@@ -45,6 +45,16 @@ GUEST_CODE(cz_basic,
 	"	movb $0x66, 0xff(%edi)\n"	/* last byte of the zone */
 	"	hlt\n"
 	".code64\n");
+
+/* 64-bit: an 8-byte write in the zone is queued whole. */
+GUEST_CODE(cz_long,
+	".code64\n"
+	"	mov $0x100000, %rdi\n"
+	"	mov $0x1122334455667788, %rax\n"
+	"	mov %rax, 0x18(%rdi)\n"
+	"	mov %rax, 0xf8(%rdi)\n"		/* the zone's last 8 bytes */
+	"	mov %rax, 0xfc(%rdi)\n"		/* straddles its end: exits */
+	"	hlt\n");
 
 GUEST_CODE(cz_fill,
 	".code32\n"
@@ -223,6 +233,15 @@ int main(void)
 	chk("register mmio zone at 0x80",
 	    zone(&v, KVM_REGISTER_COALESCED_MMIO, PIO_ZONE, PIO_ZONE_SIZE, 0));
 	vm_setup_flat32(&v, GUEST_CODE_GPA);
+	run_to_hlt(&v, 0);
+	vm_destroy(&v);
+
+	tr("# 8-byte writes from 64-bit mode (a new VM: CPUID is set once)");
+	vm_create(&v, MEM_SIZE);
+	chk("register mmio zone",
+	    zone(&v, KVM_REGISTER_COALESCED_MMIO, ZONE, ZONE_SIZE, 0));
+	vm_load(&v, GUEST_CODE_GPA, cz_long_start, cz_long_end - cz_long_start);
+	vm_setup_long(&v, GUEST_CODE_GPA);
 	run_to_hlt(&v, 0);
 	vm_destroy(&v);
 

@@ -56,6 +56,16 @@ GUEST_CODE(ioev_guest,
 	"	hlt\n"
 	".code64\n");
 
+/* 64-bit: 8-byte writes to the len 8 ioeventfd ([9], =5). */
+GUEST_CODE(ioev_long,
+	".code64\n"
+	"	mov $0x100020, %rdi\n"
+	"	mov $5, %rax\n"
+	"	mov %rax, (%rdi)\n"			/* [9] */
+	"	mov $0x100000005, %rax\n"
+	"	mov %rax, (%rdi)\n"			/* wrong value: exit */
+	"	hlt\n");
+
 struct ioev {
 	const char *name;
 	uint64_t addr;
@@ -114,6 +124,24 @@ static void run_guest(struct vm *v)
 	vm_setup_flat32(v, GUEST_CODE_GPA);
 	vm_run_to_hlt(v, 64);
 	counters();
+}
+
+/* A new VM for 64-bit mode (CPUID is set once, before the first run). */
+static void long_mode(void)
+{
+	struct vm v;
+
+	tr("# 8-byte writes from 64-bit mode");
+	vm_create(&v, MEM_SIZE);
+	chk("assign [9] again in a new VM",
+	    ioeventfd(&v, evs[9].addr, evs[9].len, evs[9].flags,
+		      evs[9].datamatch, evs[9].efd));
+	vm_load(&v, GUEST_CODE_GPA, ioev_long_start,
+		ioev_long_end - ioev_long_start);
+	vm_setup_long(&v, GUEST_CODE_GPA);
+	vm_run_to_hlt(&v, 8);
+	counters();
+	vm_destroy(&v);
 }
 
 static void errnos(struct vm *v)
@@ -225,5 +253,6 @@ int main(void)
 	}
 	run_guest(&v);
 	vm_destroy(&v);
+	long_mode();
 	return 0;
 }
