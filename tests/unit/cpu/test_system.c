@@ -644,6 +644,46 @@ static void test_sys(void **state)
 	th_free(t);
 }
 
+/* ------------------------------------------------- STI; HLT; wake-up */
+
+/*
+ * STI's one-instruction shadow covers the HLT, not what follows it: an
+ * interrupt that wakes the halted CPU is taken before the next
+ * instruction (the CLI here), so the handler runs and returns to it.
+ */
+GUEST(sti_hlt,
+	".code16\n"
+	"	sti\n"
+	"	hlt\n"
+	"	cli\n"
+	"	mov $1, %bx\n"
+	"	hlt\n"
+	".globl sti_hlt_handler\n"
+	"sti_hlt_handler:\n"
+	"	mov $0x77, %ax\n"
+	"	iret\n");
+extern const uint8_t sti_hlt_handler[];
+
+static void test_sti_hlt_wakeup(void **state)
+{
+	struct th *t = th_new();
+	struct x86_cpu *c = &t->cpu;
+	uint16_t ivt[2] = {
+		(uint16_t)(TH_CODE + (sti_hlt_handler - sti_hlt_start)), 0,
+	};
+
+	th_real_mode(t);
+	SNIP_LOAD(t, sti_hlt);
+	memcpy(t->ram + 0x30 * 4, ivt, sizeof(ivt));
+	assert_int_equal(th_run(t), X86_EXIT_HLT);	/* halted, nothing pending */
+	t->irq = 0x30;
+	assert_int_equal(th_run(t), X86_EXIT_HLT);	/* the second HLT */
+	assert_int_equal(t->irq_acked, 1);
+	assert_int_equal(c->gpr[X86_RAX] & 0xffff, 0x77);
+	assert_int_equal(c->gpr[X86_RBX] & 0xffff, 1);
+	th_free(t);
+}
+
 /* ------------------------------------------------------------- main */
 
 #define ROWS(tab, fn, out, n)						\
@@ -666,5 +706,6 @@ int main(void)
 	ROWS(ac_rows, test_ac, tests, n);
 	ROWS(db_rows, test_db, tests, n);
 	ROWS(sys_rows, test_sys, tests, n);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_sti_hlt_wakeup);
 	return _cmocka_run_group_tests("system", tests, n, NULL, NULL);
 }
