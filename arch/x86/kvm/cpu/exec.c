@@ -351,6 +351,7 @@ static void x86_run_loop(struct x86_cpu *cpu)
 {
 	struct x86_cpu_priv *p = cpu->priv;
 	struct x86_block *b, *prev = NULL, *nb;
+	uint64_t prev_epoch = 0;
 	bool cached;
 	int n;
 
@@ -390,13 +391,19 @@ static void x86_run_loop(struct x86_cpu *cpu)
 			prev = NULL;
 			continue;
 		}
-		if (prev)
+		/*
+		 * prev is gone if the cache was flushed since (a boundary,
+		 * or x86_block_get() finding the arena full): its memory may
+		 * now hold b itself.  Any flush bumps the chain epoch.
+		 */
+		if (prev && prev_epoch == p->chain_epoch)
 			x86_chain_link(cpu, prev, b);
 		prev = NULL;
 		for (n = 0; x86_exec_block(cpu, b); n++) {
 			nb = x86_chain_next(cpu, b);
 			if (!nb || n >= X86_CHAIN_MAX) {
 				prev = b;	/* link it to what comes next */
+				prev_epoch = p->chain_epoch;
 				break;
 			}
 			b = nb;
