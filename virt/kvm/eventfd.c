@@ -375,8 +375,8 @@ static int irqfd_assign(struct kvm *kvm, const struct kvm_irqfd *args)
 	struct epoll_event ev = { .events = EPOLLIN };
 	int r;
 
-	if (!kvm_arch_irq_routing(kvm))
-		return -EINVAL;		/* no in-kernel irqchip */
+	if (!kvm_arch_irq_routing(kvm) || !kvm_arch_irqfd_allowed(kvm, args))
+		return -EINVAL;		/* no (suitable) in-kernel irqchip */
 	r = check_eventfd((int)args->fd);
 	if (!r && resample)
 		r = check_eventfd((int)args->resamplefd);

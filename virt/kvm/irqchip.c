@@ -125,7 +125,25 @@ int kvm_set_irq_routing(struct kvm *kvm, const struct kvm_irq_routing_entry *ue,
 	pthread_mutex_unlock(&rt->lock);
 	synchronize_rcu();
 	free_table(old);
+	kvm_arch_irq_routing_update(kvm);
 	return 0;
+}
+
+void kvm_irq_routing_for_each(struct kvm *kvm, uint32_t gsi_limit,
+			      void (*fn)(const struct kvm_kernel_irq_routing_entry *e,
+					 void *arg),
+			      void *arg)
+{
+	struct kvm_irq_routing_state *rt = kvm_arch_irq_routing(kvm);
+	struct kvm_irq_routing_table *t;
+
+	if (!rt)
+		return;
+	rcu_read_lock();
+	t = rcu_dereference(rt->table);
+	for (int i = 0; t && i < t->nr && t->entries[i].gsi < gsi_limit; i++)
+		fn(&t->entries[i], arg);
+	rcu_read_unlock();
 }
 
 /* Copy the entries of gsi (at most one per irqchip, or one MSI). */

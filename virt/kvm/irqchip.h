@@ -72,6 +72,11 @@ int kvm_arch_set_routing_entry(struct kvm *kvm,
 			       struct kvm_kernel_irq_routing_entry *e,
 			       const struct kvm_irq_routing_entry *ue);
 
+/* A new table was published (the kernel's kvm_arch_post_irq_routing_update). */
+void kvm_arch_irq_routing_update(struct kvm *kvm);
+/* May this irqfd be assigned (a resampling one needs the whole irqchip)? */
+bool kvm_arch_irqfd_allowed(struct kvm *kvm, const struct kvm_irqfd *args);
+
 /* --- Services ------------------------------------------------------------ */
 
 int kvm_irq_routing_init(struct kvm_irq_routing_state *r);
@@ -88,6 +93,12 @@ int kvm_set_irq(struct kvm *kvm, int irq_source_id, uint32_t gsi, int level,
 		bool line_status);
 /* KVM_SIGNAL_MSI. */
 int kvm_send_userspace_msi(struct kvm *kvm, const struct kvm_msi *msi);
+
+/* Call fn for every entry of a GSI below gsi_limit, under RCU (fn must not block). */
+void kvm_irq_routing_for_each(struct kvm *kvm, uint32_t gsi_limit,
+			      void (*fn)(const struct kvm_kernel_irq_routing_entry *e,
+					 void *arg),
+			      void *arg);
 
 /* The gsi routed to (irqchip, pin), or -1. */
 int kvm_irq_map_chip_pin(struct kvm *kvm, unsigned int irqchip, unsigned int pin);

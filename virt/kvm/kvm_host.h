@@ -196,6 +196,9 @@ struct kvm {
 	bool vm_file_released;		/* the VM fd's last reference is gone */
 
 	uint32_t manual_dirty_log_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
+	/* KVM_CAP_HALT_POLL: a per-VM maximum replaces kvm_halt_poll_ns. */
+	_Atomic unsigned int max_halt_poll_ns;
+	atomic_bool override_halt_poll_ns;
 	uint32_t dirty_ring_size;	/* bytes per vCPU; 0 when rings are off */
 
 	struct kvm_stats stats;		/* struct kvm_vm_stat */
@@ -247,6 +250,16 @@ struct kvm_vcpu {
 
 	struct kvm_dirty_ring dirty_ring;
 	struct kvm_stats stats;		/* struct kvm_vcpu_stat */
+
+	/*
+	 * Halting (kvm_vcpu_halt/kvm_vcpu_block): the poll time this vCPU has
+	 * earned, and the sleep a waker ends: a futex on wait_seq, which
+	 * every wake bumps.  No lock, so wakers may hold any, and a vCPU
+	 * thread cancelled asynchronously (as selftests do) leaves none held.
+	 */
+	unsigned int halt_poll_ns;
+	atomic_uint wait_seq;
+	atomic_bool waiting;		/* asleep in kvm_vcpu_block */
 
 	/*
 	 * Set when a guest access had no backing of the kind its memory
@@ -309,8 +322,33 @@ bool kvm_vcpu_take_memory_fault(struct kvm_vcpu *vcpu);
 int kvm_read_guest(struct kvm *kvm, int as_id, gpa_t gpa, void *data, size_t len);
 int kvm_write_guest(struct kvm *kvm, int as_id, gpa_t gpa, const void *data, size_t len);
 
-/* Make a vCPU leave the guest soon (kvm_vcpu_kick). */
+/* Make a vCPU leave the guest soon (kvm_vcpu_kick); wakes it if blocked. */
 void kvm_vcpu_kick(struct kvm_vcpu *vcpu);
+
+/*
+ * Halt polling, with KVM's module parameters and their x86 defaults:
+ * a halted vCPU polls for up to its halt_poll_ns before it sleeps;
+ * halt_poll_ns grows (x grow, from grow_start) after short halts and
+ * shrinks (/ shrink, 0 resets) after long ones, never above the VM's
+ * maximum (kvm_halt_poll_ns, or the KVM_CAP_HALT_POLL value).
+ */
+#define KVM_HALT_POLL_NS_DEFAULT 200000
+extern _Atomic unsigned int kvm_halt_poll_ns;
+extern _Atomic unsigned int kvm_halt_poll_ns_grow;
+extern _Atomic unsigned int kvm_halt_poll_ns_grow_start;
+extern _Atomic unsigned int kvm_halt_poll_ns_shrink;
+
+/*
+ * The vCPU halted (HLT): poll, then sleep until kvm_vcpu_check_block
+ * says it may go on; updates the halt statistics and halt_poll_ns.
+ */
+void kvm_vcpu_halt(struct kvm_vcpu *vcpu);
+/* Sleep without polling (x86's wait for SIPI); true when it slept. */
+bool kvm_vcpu_block(struct kvm_vcpu *vcpu);
+/* Runnable, a signal or a kick: stop blocking. */
+bool kvm_vcpu_check_block(struct kvm_vcpu *vcpu);
+/* End a kvm_vcpu_block sleep; true when the vCPU was asleep. */
+bool kvm_vcpu_wake_up(struct kvm_vcpu *vcpu);
 
 /*
  * Make every vCPU drop its software TLB and wait until each one has left
@@ -343,6 +381,10 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu);
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu);
 long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, void *argp);
 int kvm_arch_vcpu_enable_cap(struct kvm_vcpu *vcpu, struct kvm_enable_cap *cap);
+/* The vCPU can run (an interrupt, NMI, INIT or SIPI to take). */
+bool kvm_arch_vcpu_runnable(struct kvm_vcpu *vcpu);
+/* The guest asked not to be halt-polled. */
+bool kvm_arch_no_poll(struct kvm_vcpu *vcpu);
 
 /*
  * Run the guest on the calling thread until an exit to user space: return

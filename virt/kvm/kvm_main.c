@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <urcu-bp.h>
 
@@ -580,6 +583,7 @@ static long kvm_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_IOEVENTFD_NO_LENGTH:	/* x86's name for length 0 */
 	case KVM_CAP_IRQFD:
 	case KVM_CAP_IRQFD_RESAMPLE:
+	case KVM_CAP_HALT_POLL:
 		return 1;
 	default:
 		return kvm_arch_check_extension(kvm, ext);
@@ -590,8 +594,173 @@ static long kvm_check_extension(struct kvm *kvm, long ext)
 
 void kvm_vcpu_kick(struct kvm_vcpu *vcpu)
 {
-	if (vcpu)
-		atomic_store(&vcpu->kick, true);
+	if (!vcpu)
+		return;
+	atomic_store(&vcpu->kick, true);
+	kvm_vcpu_wake_up(vcpu);
+}
+
+/* --- Halting and halt polling (the kernel's kvm_vcpu_halt) ---------------- */
+
+_Atomic unsigned int kvm_halt_poll_ns = KVM_HALT_POLL_NS_DEFAULT;
+_Atomic unsigned int kvm_halt_poll_ns_grow = 2;
+_Atomic unsigned int kvm_halt_poll_ns_grow_start = 10000;
+_Atomic unsigned int kvm_halt_poll_ns_shrink;
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A log2 histogram bucket: bucket n counts values of n significant bits. */
+static void log_hist_add(uint64_t *hist, uint64_t ns)
+{
+	int bucket = ns ? 64 - __builtin_clzll(ns) : 0;
+
+	hist[bucket < HALT_POLL_HIST_COUNT ? bucket : HALT_POLL_HIST_COUNT - 1]++;
+}
+
+bool kvm_vcpu_wake_up(struct kvm_vcpu *vcpu)
+{
+	atomic_fetch_add(&vcpu->wait_seq, 1);
+	if (!atomic_load(&vcpu->waiting))
+		return false;
+	syscall(SYS_futex, &vcpu->wait_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	kvm_vcpu_stat(vcpu)->generic.halt_wakeup++;
+	return true;
+}
+
+bool kvm_vcpu_check_block(struct kvm_vcpu *vcpu)
+{
+	return kvm_arch_vcpu_runnable(vcpu) || atomic_load(&vcpu->signal_pending) ||
+	       atomic_load(&vcpu->kick);
+}
+
+/*
+ * A waker makes the condition true, then bumps wait_seq: reading wait_seq
+ * before the last check makes a wake after it end the futex wait at once
+ * (the value no longer matches).  A signal interrupts the wait (EINTR);
+ * sleeps are bounded to 1 ms all the same, so nothing is missed for long.
+ */
+bool kvm_vcpu_block(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_stat_generic *stat = &kvm_vcpu_stat(vcpu)->generic;
+	const struct timespec ms = { 0, 1000000 };
+	bool waited = false;
+
+	stat->blocking = 1;
+	while (!kvm_vcpu_check_block(vcpu)) {
+		unsigned int seq = atomic_load(&vcpu->wait_seq);
+
+		atomic_store(&vcpu->waiting, true);
+		if (!kvm_vcpu_check_block(vcpu)) {
+			syscall(SYS_futex, &vcpu->wait_seq, FUTEX_WAIT_PRIVATE, seq,
+				&ms, NULL, 0);
+			waited = true;
+		}
+		atomic_store(&vcpu->waiting, false);
+	}
+	stat->blocking = 0;
+	return waited;
+}
+
+static unsigned int vcpu_max_halt_poll_ns(struct kvm_vcpu *vcpu)
+{
+	if (atomic_load(&vcpu->kvm->override_halt_poll_ns))
+		return atomic_load(&vcpu->kvm->max_halt_poll_ns);
+	return atomic_load(&kvm_halt_poll_ns);
+}
+
+static void grow_halt_poll_ns(struct kvm_vcpu *vcpu)
+{
+	uint64_t val = vcpu->halt_poll_ns;
+	unsigned int grow = atomic_load(&kvm_halt_poll_ns_grow);
+	unsigned int start = atomic_load(&kvm_halt_poll_ns_grow_start);
+
+	if (!grow)
+		return;
+	val *= grow;
+	if (val < start)
+		val = start;
+	vcpu->halt_poll_ns = val > UINT32_MAX ? UINT32_MAX : (unsigned int)val;
+}
+
+static void shrink_halt_poll_ns(struct kvm_vcpu *vcpu)
+{
+	unsigned int shrink = atomic_load(&kvm_halt_poll_ns_shrink);
+	unsigned int val = shrink ? vcpu->halt_poll_ns / shrink : 0;
+
+	vcpu->halt_poll_ns = val < atomic_load(&kvm_halt_poll_ns_grow_start) ? 0 : val;
+}
+
+static void account_poll(struct kvm_vcpu *vcpu, uint64_t poll_ns, bool success)
+{
+	struct kvm_vcpu_stat_generic *stat = (&kvm_vcpu_stat(vcpu)->generic);
+
+	stat->halt_attempted_poll++;
+	if (success) {
+		stat->halt_successful_poll++;
+		/* Every wakeup counts as valid on x86 (KVM's valid_wakeup is s390's). */
+		stat->halt_poll_success_ns += poll_ns;
+		log_hist_add(stat->halt_poll_success_hist, poll_ns);
+	} else {
+		stat->halt_poll_fail_ns += poll_ns;
+		log_hist_add(stat->halt_poll_fail_hist, poll_ns);
+	}
+}
+
+/*
+ * Poll is "successful" when the vCPU never slept, even if the wake came
+ * after the poll loop ended but before the sleep.  Then adapt the poll
+ * time to the halt's length: a halt longer than the maximum shrinks it, a
+ * short one it did not cover grows it.
+ */
+void kvm_vcpu_halt(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_stat_generic *stat = (&kvm_vcpu_stat(vcpu)->generic);
+	unsigned int max = vcpu_max_halt_poll_ns(vcpu);
+	bool poll_allowed = !kvm_arch_no_poll(vcpu);
+	uint64_t start, cur, poll_end, halt_ns;
+	bool waited = false, do_poll;
+
+	if (vcpu->halt_poll_ns > max)
+		vcpu->halt_poll_ns = max;
+	do_poll = poll_allowed && vcpu->halt_poll_ns;
+	start = cur = poll_end = monotonic_ns();
+	if (do_poll) {
+		uint64_t stop = start + vcpu->halt_poll_ns;
+
+		do {
+			if (kvm_vcpu_check_block(vcpu))
+				goto out;
+			__builtin_ia32_pause();
+			poll_end = cur = monotonic_ns();
+		} while (cur < stop);
+	}
+	waited = kvm_vcpu_block(vcpu);
+	cur = monotonic_ns();
+	if (waited) {
+		stat->halt_wait_ns += cur - poll_end;
+		log_hist_add(stat->halt_wait_hist, cur - poll_end);
+	}
+out:
+	halt_ns = cur - start;
+	if (do_poll)
+		account_poll(vcpu, poll_end - start, !waited);
+	if (!poll_allowed)
+		return;
+	max = vcpu_max_halt_poll_ns(vcpu);
+	if (!max)
+		vcpu->halt_poll_ns = 0;
+	else if (halt_ns <= vcpu->halt_poll_ns)
+		;
+	else if (vcpu->halt_poll_ns && halt_ns > max)
+		shrink_halt_poll_ns(vcpu);
+	else if (vcpu->halt_poll_ns < max && halt_ns < max)
+		grow_halt_poll_ns(vcpu);
 }
 
 void kvm_flush_remote_tlbs(struct kvm *kvm)
@@ -929,6 +1098,13 @@ static int kvm_vm_ioctl_enable_cap_generic(struct kvm *kvm,
 	case KVM_CAP_DIRTY_LOG_RING:
 	case KVM_CAP_DIRTY_LOG_RING_ACQ_REL:
 		return kvm_vm_ioctl_enable_dirty_log_ring(kvm, cap->args[0]);
+	case KVM_CAP_HALT_POLL:
+		/* Any time, any number of times; the value must fit 32 bits. */
+		if (cap->flags || cap->args[0] != (unsigned int)cap->args[0])
+			return -EINVAL;
+		atomic_store(&kvm->max_halt_poll_ns, (unsigned int)cap->args[0]);
+		atomic_store(&kvm->override_halt_poll_ns, true);
+		return 0;
 	case KVM_CAP_MAX_VCPU_ID:
 		if (cap->args[0] > KVM_MAX_VCPU_IDS)
 			return -EINVAL;

@@ -154,9 +154,14 @@ struct kvm_vcpu_arch {
 	/* In-kernel local APIC (platform.c); NULL without KVM_CREATE_IRQCHIP. */
 	struct kvm_lapic *apic;
 	uint64_t apic_base_seen, cr8_seen;	/* last values told to the LAPIC */
-	pthread_mutex_t halt_lock;	/* HLT and wait-for-SIPI sleeps */
-	pthread_cond_t halt_cond;
-	bool halt_wake;			/* under halt_lock: a wake since the check */
+	/* Split irqchip (platform.c): vectors whose EOI exits to user space. */
+	uint64_t ioapic_handled_vectors[4];
+	unsigned int scan_gen_seen;	/* the routes/APIC IDs they were built from */
+	int pending_ioapic_eoi;		/* KVM_EXIT_IOAPIC_EOI to report, or -1 */
+	int pending_external_vector;	/* KVM_INTERRUPT's ExtINT, or -1 */
+	/* PV EOI (MSR_KVM_PV_EOI_EN, platform.c) */
+	uint64_t pv_eoi_msr;
+	bool pv_eoi_pending;		/* the guest's flag was set at injection */
 
 	/* MSR_KVM_ASYNC_PF_*: paravirtual async page faults (pv_async_pf.c) */
 	struct kvm_vcpu_apf *apf;

@@ -150,7 +150,8 @@ static int cpuid_add_range(struct cpuid_array *a, uint32_t base)
  * KVM's paravirtual leaves (Documentation/virt/kvm/x86/cpuid.rst): the
  * "KVMKVMKVM" signature, and the feature leaf with only what skvm
  * implements: PV_SCHED_YIELD (KVM_HC_SCHED_YIELD), ASYNC_PF and
- * ASYNC_PF_INT (pv_async_pf.c; no kvmclock, no PV EOI yet).
+ * ASYNC_PF_INT (pv_async_pf.c), PV_EOI (MSR_KVM_PV_EOI_EN) and
+ * PV_SEND_IPI (KVM_HC_SEND_IPI); no kvmclock yet.
  */
 static int cpuid_add_kvm_leaves(struct cpuid_array *a)
 {
@@ -166,7 +167,8 @@ static int cpuid_add_kvm_leaves(struct cpuid_array *a)
 		return ret;
 	memset(r, 0, sizeof(r));
 	r[CPUID_EAX] = 1u << KVM_FEATURE_PV_SCHED_YIELD |
-		       1u << KVM_FEATURE_ASYNC_PF | 1u << KVM_FEATURE_ASYNC_PF_INT;
+		       1u << KVM_FEATURE_ASYNC_PF | 1u << KVM_FEATURE_ASYNC_PF_INT |
+		       1u << KVM_FEATURE_PV_EOI | 1u << KVM_FEATURE_PV_SEND_IPI;
 	return cpuid_add(a, KVM_CPUID_FEATURES_LEAF, 0, r);
 }
 

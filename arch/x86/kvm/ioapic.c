@@ -142,6 +142,17 @@ void kvm_ioapic_eoi(struct kvm_ioapic *s, int vector)
 	ioapic_unlock(s);
 }
 
+bool kvm_ioapic_handles_vector(struct kvm_ioapic *s, int vector)
+{
+	bool r = false;
+
+	pthread_mutex_lock(&s->lock);
+	for (int pin = 0; pin < KVM_IOAPIC_NUM_PINS && !r; pin++)
+		r = (s->redirtbl[pin] & IOAPIC_VECTOR_MASK) == (uint64_t)vector;
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
 /* --- Registers ------------------------------------------------------------ */
 
 static uint32_t ioapic_read_reg(struct kvm_ioapic *s)

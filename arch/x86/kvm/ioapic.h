@@ -73,6 +73,8 @@ int kvm_ioapic_set_irq(struct kvm_ioapic *s, int pin, int level);
  * again while asserted); every pin with it is acked to the notifiers.
  */
 void kvm_ioapic_eoi(struct kvm_ioapic *s, int vector);
+/* Some redirection entry uses vector: its EOI has work to do here. */
+bool kvm_ioapic_handles_vector(struct kvm_ioapic *s, int vector);
 
 /* KVM_GET/SET_IRQCHIP for KVM_IRQCHIP_IOAPIC. */
 void kvm_ioapic_get_state(struct kvm_ioapic *s, struct kvm_ioapic_state *st);

@@ -392,6 +392,63 @@ out:
 	return r;
 }
 
+/*
+ * The LAPIC a physical APIC ID names, as KVM's APIC map finds it: the
+ * x2APIC ID of one in x2APIC mode, the 8-bit xAPIC ID of one in xAPIC mode.
+ */
+static struct kvm_lapic *find_physical(struct kvm_apic_bus *bus, uint32_t id)
+{
+	for (int i = 0; i < bus->nr; i++) {
+		struct kvm_lapic *a = bus->apics[i];
+		bool match;
+
+		pthread_mutex_lock(&a->lock);
+		match = hw_enabled(a) && apic_id(a) == id;
+		pthread_mutex_unlock(&a->lock);
+		if (match)
+			return a;
+	}
+	return NULL;
+}
+
+int kvm_apic_bus_send_ipi_mask(struct kvm_apic_bus *bus, const uint64_t bitmap[2],
+			       uint32_t min, unsigned int cluster,
+			       const struct kvm_lapic_irq *irq)
+{
+	uint32_t max_id = 255;		/* KVM's map always covers xAPIC IDs */
+	int count = 0;
+
+	pthread_rwlock_rdlock(&bus->lock);
+	for (int i = 0; i < bus->nr; i++) {
+		struct kvm_lapic *a = bus->apics[i];
+		bool present;
+
+		pthread_mutex_lock(&a->lock);
+		present = hw_enabled(a);
+		pthread_mutex_unlock(&a->lock);
+		if (present && a->vcpu_id > max_id)
+			max_id = a->vcpu_id;
+	}
+	for (int half = 0; half < 2; half++, min += cluster) {
+		uint64_t span;
+
+		if (min > max_id)
+			continue;
+		span = (uint64_t)max_id - min + 1;
+		for (unsigned int bit = 0; bit < cluster && bit < span; bit++) {
+			struct kvm_lapic *a;
+
+			if (!(bitmap[half] & (1ULL << bit)))
+				continue;
+			a = find_physical(bus, min + bit);
+			if (a)
+				count += deliver_to(a, irq);
+		}
+	}
+	pthread_rwlock_unlock(&bus->lock);
+	return count;
+}
+
 /* --- Timer (SDM 11.5.4) ---------------------------------------------------------- */
 
 static uint32_t timer_divide(const struct kvm_lapic *a)
@@ -606,6 +663,7 @@ struct apic_after {
 	int eoi_vector;
 	bool eoi_level;
 	bool do_kick;
+	bool map_changed;		/* ID, LDR or DFR written */
 };
 
 static bool send_allowed(struct kvm_lapic *a, const struct kvm_lapic_irq *irq)
@@ -635,6 +693,7 @@ static int apic_reg_write(struct kvm_lapic *a, unsigned int off, uint32_t val,
 		if (x2apic_mode(a))
 			return -1;
 		set_reg(a, APIC_ID, val & 0xff000000);
+		after->map_changed = true;
 		break;
 	case APIC_TASKPRI:
 		set_reg(a, APIC_TASKPRI, val & 0xff);
@@ -649,11 +708,13 @@ static int apic_reg_write(struct kvm_lapic *a, unsigned int off, uint32_t val,
 		if (x2apic_mode(a))
 			return -1;
 		set_reg(a, APIC_LDR, val & 0xff000000);
+		after->map_changed = true;
 		break;
 	case APIC_DFR:
 		if (x2apic_mode(a))
 			return -1;
 		set_reg(a, APIC_DFR, val | 0x0fffffff);
+		after->map_changed = true;
 		break;
 	case APIC_SPIV:
 		write_svr(a, val);
@@ -708,12 +769,20 @@ static int apic_reg_write(struct kvm_lapic *a, unsigned int off, uint32_t val,
 	return 0;
 }
 
+static void map_changed(struct kvm_lapic *a)
+{
+	if (a->bus->ops && a->bus->ops->map_changed)
+		a->bus->ops->map_changed(a->bus->opaque);
+}
+
 static void apic_after(struct kvm_lapic *a, struct apic_after *after)
 {
+	if (after->map_changed)
+		map_changed(a);
 	if (after->send)
 		kvm_apic_bus_deliver(a->bus, a, &after->irq);
 	if (after->eoi_vector >= 0 && a->bus->ops && a->bus->ops->eoi)
-		a->bus->ops->eoi(a->bus->opaque, after->eoi_vector,
+		a->bus->ops->eoi(a->bus->opaque, a, after->eoi_vector,
 				 after->eoi_level);
 	if (after->do_kick)
 		kick(a);
@@ -995,6 +1064,43 @@ int kvm_lapic_local_deliver(struct kvm_lapic *a, int lvt_offset)
 	return r;
 }
 
+bool kvm_lapic_match_dest(struct kvm_lapic *a, const struct kvm_lapic_irq *irq)
+{
+	struct kvm_lapic_irq msg = *irq;
+	bool r;
+
+	msg.shorthand = APIC_DEST_NOSHORT;
+	pthread_mutex_lock(&a->lock);
+	r = apic_match(a->bus, a, NULL, &msg);
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+bool kvm_lapic_vector_pending(struct kvm_lapic *a, int vector)
+{
+	bool r;
+
+	pthread_mutex_lock(&a->lock);
+	r = vec_test(a, APIC_IRR, vector) || vec_test(a, APIC_ISR, vector);
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+bool kvm_lapic_irr_pending(struct kvm_lapic *a)
+{
+	return atomic_load(&a->irr_pending);
+}
+
+void kvm_lapic_eoi(struct kvm_lapic *a)
+{
+	struct apic_after after = { .eoi_vector = -1 };
+
+	pthread_mutex_lock(&a->lock);
+	after.eoi_vector = apic_eoi(a, &after.eoi_level);
+	pthread_mutex_unlock(&a->lock);
+	apic_after(a, &after);
+}
+
 /* --- Mode and reset -------------------------------------------------------------------- */
 
 static void set_x2apic_id(struct kvm_lapic *a)
@@ -1017,6 +1123,8 @@ void kvm_lapic_set_base(struct kvm_lapic *a, uint64_t value)
 	if (!(old & APIC_BASE_EXTD) && (value & APIC_BASE_EXTD))
 		set_x2apic_id(a);
 	pthread_mutex_unlock(&a->lock);
+	if ((old ^ value) & (APIC_BASE_EN | APIC_BASE_EXTD))
+		map_changed(a);
 }
 
 uint64_t kvm_lapic_get_base(struct kvm_lapic *a)
@@ -1164,6 +1272,7 @@ int kvm_lapic_set_state(struct kvm_lapic *a, const struct kvm_lapic_state *s)
 	a->esr_pending = 0;
 	timer_restore(a, tmcct);
 	pthread_mutex_unlock(&a->lock);
+	map_changed(a);
 	if (atomic_load(&a->irr_pending))
 		kick(a);
 	return 0;

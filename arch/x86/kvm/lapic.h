@@ -82,10 +82,16 @@ struct kvm_lapic;
 
 struct kvm_apic_bus_ops {
 	/*
-	 * Every EOI, with whether the vector was level-triggered (TMR): the
-	 * IOAPIC's EOI and the ack notifiers of edge pins (no locks held).
+	 * Every EOI by src, with whether the vector was level-triggered
+	 * (TMR): the IOAPIC's EOI and the ack notifiers of edge pins, or the
+	 * EOI exit of a split irqchip (no locks held).
 	 */
-	void (*eoi)(void *opaque, int vector, bool level);
+	void (*eoi)(void *opaque, struct kvm_lapic *src, int vector, bool level);
+	/*
+	 * Optional: which messages a LAPIC accepts may have changed (its ID,
+	 * LDR, DFR or mode).  No locks held.
+	 */
+	void (*map_changed)(void *opaque);
 };
 
 /* All local APICs of a VM: the destination of IPIs, IOAPIC and MSI messages. */
@@ -145,6 +151,14 @@ void kvm_apic_bus_fini(struct kvm_apic_bus *bus);
  */
 int kvm_apic_bus_deliver(struct kvm_apic_bus *bus, struct kvm_lapic *src,
 			 const struct kvm_lapic_irq *irq);
+/*
+ * KVM_HC_SEND_IPI: send irq to each physical APIC ID min + i for the set
+ * bits i of bitmap[0], and min + cluster + i for those of bitmap[1], up to
+ * the highest APIC ID of the VM.  Returns how many LAPICs accepted it.
+ */
+int kvm_apic_bus_send_ipi_mask(struct kvm_apic_bus *bus, const uint64_t bitmap[2],
+			       uint32_t min, unsigned int cluster,
+			       const struct kvm_lapic_irq *irq);
 
 /* --- One LAPIC ------------------------------------------------------------ */
 
@@ -194,6 +208,15 @@ unsigned int kvm_lapic_peek_events(struct kvm_lapic *apic);
 bool kvm_lapic_accept_pic_intr(struct kvm_lapic *apic);
 /* Raise the interrupt programmed in an LVT entry (LINT0/LINT1, ...). */
 int kvm_lapic_local_deliver(struct kvm_lapic *apic, int lvt_offset);
+
+/* Would a (non-shorthand) message to irq's destination reach this LAPIC? */
+bool kvm_lapic_match_dest(struct kvm_lapic *apic, const struct kvm_lapic_irq *irq);
+/* The vector waits in IRR or is in service (ISR). */
+bool kvm_lapic_vector_pending(struct kvm_lapic *apic, int vector);
+/* Some IRR bit is set. */
+bool kvm_lapic_irr_pending(struct kvm_lapic *apic);
+/* An EOI as the guest's write of the EOI register does it (PV EOI). */
+void kvm_lapic_eoi(struct kvm_lapic *apic);
 
 /* KVM_GET/SET_LAPIC.  set: 0 or -EINVAL (x2APIC id mismatch). */
 void kvm_lapic_get_state(struct kvm_lapic *apic, struct kvm_lapic_state *s);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <urcu-bp.h>
 
+#include "platform.h"
 #include "x86.h"
 
 /* MSR numbers (Intel SDM Vol. 4, AMD APM Vol. 2 appendix A). */
@@ -121,6 +122,7 @@ static const uint32_t msrs_to_save_base[] = {
 	MSR_MTRRphysBase0 + 12, MSR_MTRRphysBase0 + 13,
 	MSR_MTRRphysBase0 + 14, MSR_MTRRphysBase0 + 15,
 	MSR_IA32_SMBASE, MSR_SMI_COUNT,
+	MSR_KVM_PV_EOI_EN,
 };
 #define NR_BASE_MSRS (sizeof(msrs_to_save_base) / sizeof(msrs_to_save_base[0]))
 
@@ -457,6 +459,11 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data,
 		*data = a->mcg_ctl;
 		break;
 	case MSR_IA32_UCODE_REV:	*data = a->ucode_rev; break;
+	case MSR_KVM_PV_EOI_EN:
+		if (!guest_pv_has(vcpu, KVM_FEATURE_PV_EOI))
+			return 1;
+		*data = a->pv_eoi_msr;
+		break;
 	case MSR_IA32_ARCH_CAPABILITIES:
 		if (!host_initiated &&
 		    !guest_cpuid_has(vcpu, X86_FEATURE_ARCH_CAPABILITIES))
@@ -623,6 +630,10 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data,
 	case MSR_IA32_DEBUGCTLMSR:
 		/* No branch tracing: only 0 is accepted. */
 		return data != 0;
+	case MSR_KVM_PV_EOI_EN:
+		if (!guest_pv_has(vcpu, KVM_FEATURE_PV_EOI))
+			return 1;
+		return kvm_pv_eoi_set_msr(vcpu, data);
 	default:
 		return kvm_apf_set_msr(vcpu, index, data, host_initiated);
 	}

@@ -9,11 +9,17 @@
  * 16-23 to the IOAPIC); each vCPU created afterwards gets a LAPIC.
  * KVM_CREATE_PIT2 adds the PIT, whose ticks are GSI 0 from the PIT's own
  * irq source.  Devices and the timer thread live until the VM dies.
+ *
+ * KVM_CAP_SPLIT_IRQCHIP builds only the LAPICs: the VMM emulates the PIC
+ * and IOAPIC, routes IOAPIC pins as MSIs (the first nr_reserved GSIs), and
+ * hears of EOIs of its level-triggered vectors through KVM_EXIT_IOAPIC_EOI;
+ * PIC interrupts come in through KVM_INTERRUPT as ExtINT.
  */
 #include <errno.h>
+#include <linux/kvm_para.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <urcu-bp.h>
 
 #include "platform.h"
 #include "x86.h"
@@ -28,6 +34,13 @@ bool kvm_irqchip_in_kernel(struct kvm *kvm)
 	struct kvm_platform *p = platform_of(kvm);
 
 	return p && p->irqchip;
+}
+
+bool kvm_pic_in_kernel(struct kvm *kvm)
+{
+	struct kvm_platform *p = platform_of(kvm);
+
+	return p && p->irqchip && !p->split;
 }
 
 struct kvm_irq_routing_state *kvm_arch_irq_routing(struct kvm *kvm)
@@ -65,10 +78,9 @@ static int set_irqchip_entry(struct kvm_kernel_irq_routing_entry *e,
 }
 
 /* An MSI (SDM Vol. 3, 11.11): address 0xfeeXXXXX, data with vector and mode. */
-static int set_msi_entry(struct kvm_kernel_irq_routing_entry *e,
-			 struct kvm *kvm, int src, int level, bool line_status)
+static struct kvm_lapic_irq msi_to_irq(struct kvm *kvm,
+				       const struct kvm_kernel_irq_routing_entry *e)
 {
-	struct kvm_platform *p = platform_of(kvm);
 	uint32_t lo = e->msi.address_lo, data = e->msi.data;
 	struct kvm_lapic_irq irq = {
 		.vector = data & 0xff,
@@ -80,11 +92,19 @@ static int set_msi_entry(struct kvm_kernel_irq_routing_entry *e,
 		.dest_id = (lo >> 12) & 0xff,
 	};
 
-	if (!level)
-		return -1;
 	if (kvm->arch.x2apic_format)
 		irq.dest_id |= e->msi.address_hi & 0xffffff00;
-	return kvm_apic_bus_deliver(&p->apic_bus, NULL, &irq);
+	return irq;
+}
+
+static int set_msi_entry(struct kvm_kernel_irq_routing_entry *e,
+			 struct kvm *kvm, int src, int level, bool line_status)
+{
+	struct kvm_lapic_irq irq = msi_to_irq(kvm, e);
+
+	if (!level)
+		return -1;
+	return kvm_apic_bus_deliver(&platform_of(kvm)->apic_bus, NULL, &irq);
 }
 
 int kvm_arch_set_routing_entry(struct kvm *kvm, struct kvm_kernel_irq_routing_entry *e,
@@ -92,7 +112,9 @@ int kvm_arch_set_routing_entry(struct kvm *kvm, struct kvm_kernel_irq_routing_en
 {
 	switch (ue->type) {
 	case KVM_IRQ_ROUTING_IRQCHIP:
-		if (ue->u.irqchip.irqchip > KVM_IRQCHIP_IOAPIC ||
+		/* A split irqchip has no PIC or IOAPIC pins to route to. */
+		if (platform_of(kvm)->split ||
+		    ue->u.irqchip.irqchip > KVM_IRQCHIP_IOAPIC ||
 		    ue->u.irqchip.pin >= (ue->u.irqchip.irqchip == KVM_IRQCHIP_IOAPIC ?
 					  KVM_IOAPIC_NUM_PINS : 8u))
 			return -EINVAL;
@@ -142,16 +164,11 @@ static int default_routing(struct kvm *kvm)
 
 /*
  * Wake a vCPU sleeping in HLT (or waiting for SIPI).  Devices call this
- * with their own lock held, so the sleeper never takes a device lock under
- * halt_lock (see kvm_platform_vcpu_block): halt_lock only guards the wake
- * flag and the condition variable.
+ * with their own lock held: the wake takes no lock (kvm_vcpu_wake_up).
  */
 static void vcpu_wake(struct kvm_vcpu *vcpu)
 {
-	pthread_mutex_lock(&vcpu->arch.halt_lock);
-	vcpu->arch.halt_wake = true;
-	pthread_cond_broadcast(&vcpu->arch.halt_cond);
-	pthread_mutex_unlock(&vcpu->arch.halt_lock);
+	kvm_vcpu_wake_up(vcpu);
 }
 
 void kvm_platform_vcpu_wake(struct kvm_vcpu *vcpu)
@@ -166,7 +183,8 @@ static void lapic_kick(void *opaque)
 	/* NMI, INIT, SIPI need the run loop; interrupts the engine polls. */
 	if (kvm_lapic_peek_events(vcpu->arch.apic) & ~KVM_APIC_EV_EXTINT)
 		kvm_vcpu_kick(vcpu);
-	vcpu_wake(vcpu);
+	else
+		vcpu_wake(vcpu);
 }
 
 static uint64_t lapic_read_tsc(void *opaque)
@@ -221,12 +239,113 @@ static const struct kvm_ioapic_ops ioapic_ops = {
 	.deliver = ioapic_deliver, .ack = ioapic_ack,
 };
 
-static void apic_bus_eoi(void *opaque, int vector, bool level)
+static bool ioapic_handled(struct kvm_vcpu *vcpu, int vector)
 {
-	kvm_ioapic_eoi(platform_of(opaque)->ioapic, vector);
+	return (vcpu->arch.ioapic_handled_vectors[vector >> 6] >> (vector & 63)) & 1;
 }
 
-static const struct kvm_apic_bus_ops apic_bus_ops = { .eoi = apic_bus_eoi };
+/*
+ * An EOI: the in-kernel IOAPIC sees every one; with a split irqchip the
+ * EOI of a vector the user-space IOAPIC's routes make level-triggered
+ * leaves the guest with KVM_EXIT_IOAPIC_EOI (kvm_platform_ioapic_eoi_exit).
+ */
+static void apic_bus_eoi(void *opaque, struct kvm_lapic *src, int vector, bool level)
+{
+	struct kvm_platform *p = platform_of(opaque);
+	struct kvm_vcpu *vcpu = src->opaque;
+
+	if (!p->split) {
+		kvm_ioapic_eoi(p->ioapic, vector);
+		return;
+	}
+	if (!ioapic_handled(vcpu, vector))
+		return;
+	vcpu->arch.pending_ioapic_eoi = vector;
+	kvm_vcpu_kick(vcpu);
+}
+
+/*
+ * Routes or APIC IDs changed: every vCPU rebuilds its EOI-exit vectors
+ * before it enters the guest again (KVM's KVM_REQ_SCAN_IOAPIC).
+ */
+static void request_scan_ioapic(struct kvm *kvm)
+{
+	struct kvm_platform *p = platform_of(kvm);
+	int n = atomic_load(&kvm->online_vcpus);
+
+	if (!p || !p->split)
+		return;
+	atomic_fetch_add(&p->scan_gen, 1);
+	for (int i = 0; i < n; i++)
+		kvm_vcpu_kick(kvm->vcpus[i]);
+}
+
+static void apic_bus_map_changed(void *opaque)
+{
+	request_scan_ioapic(opaque);
+}
+
+void kvm_arch_irq_routing_update(struct kvm *kvm)
+{
+	request_scan_ioapic(kvm);
+}
+
+/* Resampling needs the in-kernel IOAPIC's EOIs (the kernel's rule too). */
+bool kvm_arch_irqfd_allowed(struct kvm *kvm, const struct kvm_irqfd *args)
+{
+	return !(args->flags & KVM_IRQFD_FLAG_RESAMPLE) || kvm_pic_in_kernel(kvm);
+}
+
+struct scan_ctx {
+	struct kvm *kvm;
+	struct kvm_lapic *apic;
+	uint64_t vectors[4];
+};
+
+/* KVM's kvm_scan_ioapic_routes: level MSIs of reserved GSIs aimed at us. */
+static void scan_route(const struct kvm_kernel_irq_routing_entry *e, void *arg)
+{
+	struct scan_ctx *c = arg;
+	struct kvm_lapic_irq irq;
+
+	if (e->type != KVM_IRQ_ROUTING_MSI)
+		return;
+	irq = msi_to_irq(c->kvm, e);
+	if (irq.trig_level && (kvm_lapic_match_dest(c->apic, &irq) ||
+			       kvm_lapic_vector_pending(c->apic, irq.vector)))
+		c->vectors[irq.vector >> 6] |= 1ULL << (irq.vector & 63);
+}
+
+static void scan_ioapic_routes(struct kvm_vcpu *vcpu)
+{
+	struct kvm_platform *p = platform_of(vcpu->kvm);
+	struct scan_ctx c = { .kvm = vcpu->kvm, .apic = vcpu->arch.apic };
+	unsigned int gen = atomic_load(&p->scan_gen);
+
+	if (!p->split || vcpu->arch.scan_gen_seen == gen)
+		return;
+	vcpu->arch.scan_gen_seen = gen;
+	kvm_irq_routing_for_each(vcpu->kvm, p->nr_reserved_ioapic_pins, scan_route, &c);
+	memcpy(vcpu->arch.ioapic_handled_vectors, c.vectors, sizeof(c.vectors));
+}
+
+bool kvm_platform_ioapic_eoi_exit(struct kvm_vcpu *vcpu)
+{
+	int v = vcpu->arch.pending_ioapic_eoi;
+
+	if (v < 0)
+		return false;
+	vcpu->arch.pending_ioapic_eoi = -1;
+	if (!ioapic_handled(vcpu, v))
+		return false;
+	vcpu->run->exit_reason = KVM_EXIT_IOAPIC_EOI;
+	vcpu->run->eoi.vector = (uint8_t)v;
+	return true;
+}
+
+static const struct kvm_apic_bus_ops apic_bus_ops = {
+	.eoi = apic_bus_eoi, .map_changed = apic_bus_map_changed,
+};
 
 static void pit_irq(void *opaque, int level)
 {
@@ -312,6 +431,35 @@ out:
 	return r;
 }
 
+/* KVM's rules: at most 48 pins, -EEXIST with an irqchip or a vCPU. */
+int kvm_platform_enable_split_irqchip(struct kvm *kvm, uint64_t nr_pins)
+{
+	struct kvm_platform *p;
+	int r;
+
+	pthread_mutex_lock(&kvm->lock);
+	r = -EINVAL;
+	if (nr_pins > KVM_MAX_NR_RESERVED_IOAPIC_PINS)
+		goto out;
+	r = -EEXIST;
+	if (kvm_irqchip_in_kernel(kvm) || atomic_load(&kvm->online_vcpus) ||
+	    kvm->created_vcpus_locked)
+		goto out;
+	r = -ENOMEM;
+	p = platform_get(kvm);
+	if (!p)
+		goto out;
+	p->apic_bus.x2apic_format = kvm->arch.x2apic_format;
+	p->apic_bus.broadcast_quirk_disabled = kvm->arch.x2apic_broadcast_quirk_disabled;
+	p->split = true;
+	p->nr_reserved_ioapic_pins = (uint32_t)nr_pins;
+	p->irqchip = true;		/* with an empty routing table */
+	r = 0;
+out:
+	pthread_mutex_unlock(&kvm->lock);
+	return r;
+}
+
 static int create_pit(struct kvm *kvm, void *argp)
 {
 	struct kvm_pit_config cfg;
@@ -359,7 +507,7 @@ void kvm_platform_destroy(struct kvm *kvm)
 	pthread_mutex_lock(&kvm->slots_lock);
 	if (p->pit)
 		kvm_pit_unregister(p->pit, kvm);
-	if (p->irqchip) {
+	if (p->irqchip && !p->split) {
 		kvm_pic_unregister(p->pic, kvm);
 		kvm_ioapic_unregister(p->ioapic, kvm);
 	}
@@ -402,7 +550,7 @@ static long get_irqchip(struct kvm *kvm, void *argp, bool set)
 
 	if (copy_from_user(&chip, argp, sizeof(chip)))
 		return -EFAULT;
-	if (!kvm_irqchip_in_kernel(kvm))
+	if (!kvm_pic_in_kernel(kvm))
 		return -ENXIO;
 	switch (chip.chip_id) {
 	case KVM_IRQCHIP_PIC_MASTER:
@@ -512,9 +660,12 @@ int kvm_platform_vcpu_create(struct kvm_vcpu *vcpu)
 {
 	struct kvm_platform *p = platform_of(vcpu->kvm);
 
-	pthread_mutex_init(&vcpu->arch.halt_lock, NULL);
-	pthread_cond_init(&vcpu->arch.halt_cond, NULL);
 	vcpu->arch.apic = NULL;
+	vcpu->arch.pending_ioapic_eoi = -1;
+	vcpu->arch.pending_external_vector = -1;
+	vcpu->arch.scan_gen_seen = ~0u;
+	vcpu->arch.pv_eoi_msr = 0;
+	vcpu->arch.pv_eoi_pending = false;
 	if (!kvm_irqchip_in_kernel(vcpu->kvm))
 		return 0;
 	vcpu->arch.apic = kvm_lapic_create(&p->apic_bus, (uint32_t)vcpu->vcpu_id,
@@ -531,8 +682,6 @@ void kvm_platform_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
 	kvm_lapic_destroy(vcpu->arch.apic);
 	vcpu->arch.apic = NULL;
-	pthread_cond_destroy(&vcpu->arch.halt_cond);
-	pthread_mutex_destroy(&vcpu->arch.halt_lock);
 }
 
 /* APIC_BASE is written by msr.c and SET_SREGS: tell the LAPIC. */
@@ -565,6 +714,100 @@ static void sync_cr8_from_tpr(struct kvm_vcpu *vcpu)
 	vcpu->arch.cr8_seen = cr8;
 }
 
+/* --- PV EOI (Documentation/virt/kvm/x86/msr.rst, MSR_KVM_PV_EOI_EN) ---------- */
+
+#define PV_EOI_ENABLED	1ULL		/* MSR bit 0; bit 1 is reserved */
+
+int kvm_pv_eoi_set_msr(struct kvm_vcpu *vcpu, uint64_t data)
+{
+	uint64_t gpa = data & ~PV_EOI_ENABLED;
+	void *hva;
+
+	if (gpa & 3)
+		return 1;
+	if (data & PV_EOI_ENABLED) {
+		/* The flag must be guest RAM (KVM's gfn_to_hva_cache_init). */
+		rcu_read_lock();
+		hva = kvm_gfn_to_hva(vcpu->kvm, 0, gpa >> PAGE_SHIFT, false);
+		rcu_read_unlock();
+		if (!hva)
+			return 1;
+	}
+	vcpu->arch.pv_eoi_msr = data;
+	vcpu->arch.pv_eoi_pending = false;
+	return 0;
+}
+
+static bool pv_eoi_put(struct kvm_vcpu *vcpu, uint8_t val)
+{
+	return !kvm_write_guest(vcpu->kvm, 0, vcpu->arch.pv_eoi_msr & ~PV_EOI_ENABLED,
+				&val, 1);
+}
+
+/*
+ * The interrupt just injected needs no EOI side effect (nothing else
+ * pending, no IOAPIC entry or EOI exit behind its vector): set the
+ * guest's flag, so that it may clear the flag instead of writing EOI.
+ */
+static void pv_eoi_after_inject(struct kvm_vcpu *vcpu, int vector)
+{
+	struct kvm_platform *p = platform_of(vcpu->kvm);
+
+	if (!(vcpu->arch.pv_eoi_msr & PV_EOI_ENABLED) ||
+	    kvm_lapic_irr_pending(vcpu->arch.apic))
+		return;
+	if (p->split ? ioapic_handled(vcpu, vector) :
+		       kvm_ioapic_handles_vector(p->ioapic, vector))
+		return;
+	vcpu->arch.pv_eoi_pending = pv_eoi_put(vcpu, 1);
+}
+
+/*
+ * Before the LAPIC is looked at again: a flag the guest cleared is the
+ * EOI of the vector in service; a flag still set is withdrawn, and the
+ * guest's own EOI write will come.  (KVM does this at every exit.)
+ */
+static void pv_eoi_sync(struct kvm_vcpu *vcpu)
+{
+	uint8_t val;
+
+	if (!vcpu->arch.pv_eoi_pending)
+		return;
+	vcpu->arch.pv_eoi_pending = false;
+	if (kvm_read_guest(vcpu->kvm, 0, vcpu->arch.pv_eoi_msr & ~PV_EOI_ENABLED,
+			   &val, 1))
+		return;
+	if (val & 1)
+		pv_eoi_put(vcpu, 0);
+	else
+		kvm_lapic_eoi(vcpu->arch.apic);
+}
+
+/* --- PV send-IPI (Documentation/virt/kvm/x86/hypercalls.rst) ---------------- */
+
+#define ICR_DEST_LOGICAL	0x800u
+#define ICR_SHORTHAND		0xc0000u
+
+long kvm_pv_send_ipi(struct kvm *kvm, uint64_t bitmap_low, uint64_t bitmap_high,
+		     uint32_t min, uint64_t icr, bool op_64_bit)
+{
+	const uint64_t bitmap[2] = { bitmap_low, bitmap_high };
+	struct kvm_lapic_irq irq = {
+		.vector = icr & 0xff,
+		.delivery_mode = (icr >> 8) & 7,
+		.level = !!(icr & APIC_ICR_LEVEL_ASSERT),
+		.trig_level = !!(icr & APIC_ICR_LEVEL_TRIG),
+	};
+
+	if (icr & (ICR_DEST_LOGICAL | ICR_SHORTHAND))
+		return -KVM_EINVAL;
+	/* Without LAPICs KVM has no APIC map to look IDs up in. */
+	if (!kvm_irqchip_in_kernel(kvm))
+		return -EOPNOTSUPP;
+	return kvm_apic_bus_send_ipi_mask(&platform_of(kvm)->apic_bus, bitmap, min,
+					  op_64_bit ? 64 : 32, &irq);
+}
+
 long kvm_platform_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, void *argp)
 {
 	struct kvm_lapic_state *s;
@@ -579,6 +822,7 @@ long kvm_platform_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, void *ar
 		return -ENOMEM;
 	sync_apic_base(vcpu);
 	sync_tpr_from_cr8(vcpu);
+	pv_eoi_sync(vcpu);
 	if (ioctl == KVM_GET_LAPIC) {
 		kvm_lapic_get_state(vcpu->arch.apic, s);
 		r = copy_to_user(argp, s, sizeof(*s)) ? -EFAULT : 0;
@@ -600,13 +844,49 @@ int kvm_platform_pending_irq(struct kvm_vcpu *vcpu, bool ack)
 
 	sync_apic_base(vcpu);
 	sync_tpr_from_cr8(vcpu);
+	/* A new request is where KVM's exit would look at the PV EOI flag. */
+	if (vcpu->arch.pv_eoi_pending && kvm_lapic_irr_pending(apic))
+		pv_eoi_sync(vcpu);
 	v = kvm_lapic_pending_irq(apic, ack);
-	if (v >= 0)
+	if (v >= 0) {
+		if (ack)
+			pv_eoi_after_inject(vcpu, v);
 		return v;
+	}
 	/* LINT0 in ExtINT mode (or the LAPIC off) passes the PIC's INTR. */
+	if (p->split) {
+		v = vcpu->arch.pending_external_vector;
+		if (v < 0 || !kvm_lapic_accept_pic_intr(apic))
+			return -1;
+		if (ack)
+			vcpu->arch.pending_external_vector = -1;
+		return v;
+	}
 	if (!kvm_pic_has_irq(p->pic) || !kvm_lapic_accept_pic_intr(apic))
 		return -1;
 	return ack ? kvm_pic_read_irq(p->pic) : 0;
+}
+
+int kvm_platform_interrupt(struct kvm_vcpu *vcpu, unsigned int vector)
+{
+	if (kvm_pic_in_kernel(vcpu->kvm))
+		return -ENXIO;
+	if (vcpu->arch.pending_external_vector >= 0)
+		return -EEXIST;
+	vcpu->arch.pending_external_vector = (int)vector;
+	return 0;
+}
+
+bool kvm_platform_accept_dm_intr(struct kvm_vcpu *vcpu)
+{
+	struct kvm_lapic *apic = vcpu->arch.apic;
+
+	if (!apic)
+		return true;
+	if (platform_of(vcpu->kvm)->split && vcpu->arch.pending_external_vector >= 0 &&
+	    kvm_lapic_accept_pic_intr(apic))
+		return false;		/* one is pending already */
+	return kvm_lapic_accept_pic_intr(apic);
 }
 
 /* INIT (SDM Vol. 3, 9.4): reset to the wait-for-SIPI state, keeping APIC_BASE. */
@@ -619,6 +899,8 @@ static void vcpu_init_signal(struct kvm_vcpu *vcpu)
 	cpu->apic_base = base;
 	kvm_apf_vcpu_forget(vcpu);
 	kvm_lapic_reset(vcpu->arch.apic, true);
+	vcpu->arch.pv_eoi_msr = 0;	/* KVM's LAPIC reset clears it */
+	vcpu->arch.pv_eoi_pending = false;
 	sync_cr8_from_tpr(vcpu);
 	vcpu->arch.mp_state = KVM_MP_STATE_INIT_RECEIVED;
 	kvm_x86_state_changed(vcpu);
@@ -642,6 +924,8 @@ void kvm_platform_vcpu_events(struct kvm_vcpu *vcpu)
 	uint8_t sipi = 0;
 	unsigned int ev;
 
+	scan_ioapic_routes(vcpu);
+	pv_eoi_sync(vcpu);
 	if (!kvm_lapic_peek_events(vcpu->arch.apic))
 		return;
 	ev = kvm_lapic_take_events(vcpu->arch.apic, &sipi);
@@ -667,11 +951,14 @@ void kvm_platform_vcpu_events(struct kvm_vcpu *vcpu)
 }
 
 /* Can the vCPU do anything?  (KVM's kvm_arch_vcpu_runnable.) */
-static bool vcpu_runnable(struct kvm_vcpu *vcpu)
+bool kvm_arch_vcpu_runnable(struct kvm_vcpu *vcpu)
 {
 	struct x86_cpu *cpu = vcpu_cpu(vcpu);
-	unsigned int ev = kvm_lapic_peek_events(vcpu->arch.apic);
+	unsigned int ev;
 
+	if (!vcpu->arch.apic)
+		return true;		/* HLT exits to user space */
+	ev = kvm_lapic_peek_events(vcpu->arch.apic);
 	if ((ev & (KVM_APIC_EV_INIT | KVM_APIC_EV_SIPI)) && !cpu->ev.smm)
 		return true;
 	if (vcpu->arch.mp_state == KVM_MP_STATE_UNINITIALIZED ||
@@ -686,62 +973,27 @@ static bool vcpu_runnable(struct kvm_vcpu *vcpu)
 	return (cpu->rflags & X86_RFLAGS_IF) && kvm_platform_pending_irq(vcpu, false) >= 0;
 }
 
-/* Account a halt of ns nanoseconds in the generic halt statistics. */
-static void halt_account(struct kvm_vcpu *vcpu, uint64_t ns, bool woken)
+/* MSR_KVM_POLL_CONTROL is not offered: the host always polls. */
+bool kvm_arch_no_poll(struct kvm_vcpu *vcpu)
 {
-	struct kvm_vcpu_stat_generic *g = &kvm_vcpu_stat(vcpu)->generic;
-	int bucket = ns ? 64 - __builtin_clzll(ns) : 0;
-
-	g->halt_wait_ns += ns;
-	g->halt_wait_hist[bucket < HALT_POLL_HIST_COUNT ? bucket :
-			  HALT_POLL_HIST_COUNT - 1]++;
-	if (woken)
-		g->halt_wakeup++;
+	return false;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
+/*
+ * A halted vCPU goes through the generic halt (polling, statistics); an
+ * AP waiting for SIPI only blocks, as KVM's vcpu_block does.
+ */
 bool kvm_platform_vcpu_block(struct kvm_vcpu *vcpu)
 {
-	struct timespec ts;
-	uint64_t start;
-
-	if (vcpu_runnable(vcpu))
+	if (kvm_arch_vcpu_runnable(vcpu))
 		return true;
-	if (vcpu_cpu(vcpu)->halted)
+	if (vcpu_cpu(vcpu)->halted) {
 		vcpu->arch.mp_state = KVM_MP_STATE_HALTED;
-	start = now_ns();
-	kvm_vcpu_stat(vcpu)->generic.blocking = 1;
-	/*
-	 * vcpu_runnable() takes device locks, and devices wake us with theirs
-	 * held: check it outside halt_lock, and sleep only if no wake came in
-	 * since (the flag closes that window).  Bounded sleeps: signals and
-	 * kicks are noticed within a millisecond.
-	 */
-	while (!vcpu_runnable(vcpu) && !atomic_load(&vcpu->kick) &&
-	       !atomic_load(&vcpu->signal_pending)) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_mutex_lock(&vcpu->arch.halt_lock);
-		if (!vcpu->arch.halt_wake)
-			pthread_cond_timedwait(&vcpu->arch.halt_cond,
-					       &vcpu->arch.halt_lock, &ts);
-		vcpu->arch.halt_wake = false;
-		pthread_mutex_unlock(&vcpu->arch.halt_lock);
+		kvm_vcpu_halt(vcpu);
+	} else {
+		kvm_vcpu_block(vcpu);
 	}
-	kvm_vcpu_stat(vcpu)->generic.blocking = 0;
-	halt_account(vcpu, now_ns() - start, vcpu_runnable(vcpu));
-	if (!vcpu_runnable(vcpu))
+	if (!kvm_arch_vcpu_runnable(vcpu))
 		return false;
 	if (vcpu->arch.mp_state == KVM_MP_STATE_HALTED)
 		vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
@@ -759,6 +1011,7 @@ bool kvm_platform_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, int len, bool write,
 	if (apic) {
 		sync_apic_base(vcpu);
 		sync_tpr_from_cr8(vcpu);
+		pv_eoi_sync(vcpu);
 		r = write ? kvm_lapic_mmio_write(apic, gpa, len, data) :
 			    kvm_lapic_mmio_read(apic, gpa, len, data);
 		if (!r) {
@@ -800,6 +1053,7 @@ int kvm_platform_rdmsr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t *val)
 		return 1;
 	sync_apic_base(vcpu);
 	sync_tpr_from_cr8(vcpu);
+	pv_eoi_sync(vcpu);
 	r = kvm_lapic_msr_read(vcpu->arch.apic, msr, val);
 	return r;
 }
@@ -814,6 +1068,7 @@ int kvm_platform_wrmsr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t val)
 		return 1;
 	sync_apic_base(vcpu);
 	sync_tpr_from_cr8(vcpu);
+	pv_eoi_sync(vcpu);
 	r = kvm_lapic_msr_write(vcpu->arch.apic, msr, val);
 	sync_cr8_from_tpr(vcpu);
 	return r;

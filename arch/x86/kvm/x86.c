@@ -120,6 +120,7 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_REINJECT_CONTROL:
 	case KVM_CAP_SIGNAL_MSI:
 	case KVM_CAP_IOAPIC_POLARITY_IGNORED:
+	case KVM_CAP_SPLIT_IRQCHIP:
 		return 1;
 	case KVM_CAP_IRQ_ROUTING:
 		return KVM_MAX_IRQ_ROUTES;
@@ -152,6 +153,8 @@ int kvm_arch_vm_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 	switch (cap->cap) {
 	case KVM_CAP_X2APIC_API:
 		return kvm_platform_enable_x2apic_api(kvm, cap->args[0]);
+	case KVM_CAP_SPLIT_IRQCHIP:
+		return kvm_platform_enable_split_irqchip(kvm, cap->args[0]);
 	case KVM_CAP_X86_USER_SPACE_MSR:
 		/* Which failed guest MSR accesses exit to user space. */
 		if (cap->args[0] & ~KVM_MSR_EXIT_REASON_VALID_MASK)
@@ -327,14 +330,17 @@ static bool ready_for_interrupt_injection(struct kvm_vcpu *vcpu)
 
 	return (cpu->rflags & X86_RFLAGS_IF) && !cpu->ev.int_shadow &&
 	       !cpu->ev.irq_injected && !cpu->ev.nmi_injected &&
-	       !exception_queued(cpu);
+	       !exception_queued(cpu) && kvm_platform_accept_dm_intr(vcpu);
 }
 
-/* User space asked (request_interrupt_window) and the window is open. */
+/*
+ * User space asked (request_interrupt_window) and the window is open;
+ * never with the in-kernel PIC, whose interrupts need no window.
+ */
 static bool irq_window_exit_due(struct kvm_vcpu *vcpu)
 {
 	return vcpu->run && vcpu->run->request_interrupt_window &&
-	       ready_for_interrupt_injection(vcpu);
+	       !kvm_pic_in_kernel(vcpu->kvm) && ready_for_interrupt_injection(vcpu);
 }
 
 static bool x86_op_kicked(struct x86_cpu *cpu)
@@ -444,6 +450,14 @@ static int x86_op_hypercall(struct x86_cpu *cpu, bool vmmcall)
 		ret = -KVM_EPERM;
 	} else if (nr == KVM_HC_VAPIC_POLL_IRQ) {
 		ret = 0;
+	} else if (nr == KVM_HC_SEND_IPI &&
+		   guest_pv_has(vcpu, KVM_FEATURE_PV_SEND_IPI)) {
+		uint64_t mask = op_64_bit ? ~0ULL : 0xffffffffULL;
+
+		ret = (uint64_t)kvm_pv_send_ipi(vcpu->kvm, cpu->gpr[X86_RBX] & mask,
+						cpu->gpr[X86_RCX] & mask,
+						(uint32_t)cpu->gpr[X86_RDX],
+						cpu->gpr[X86_RSI] & mask, op_64_bit);
 	} else if (nr == KVM_HC_SCHED_YIELD &&
 		   guest_pv_has(vcpu, KVM_FEATURE_PV_SCHED_YIELD)) {
 		/*
@@ -1241,7 +1255,10 @@ static int set_mp_state(struct kvm_vcpu *vcpu, const struct kvm_mp_state *mp)
 	return 0;
 }
 
-/* KVM_INTERRUPT without an in-kernel irqchip: queue as injected. */
+/*
+ * KVM_INTERRUPT without an in-kernel irqchip: queue as injected; with a
+ * split irqchip it is the user-space PIC's ExtINT (platform.c).
+ */
 static int vcpu_interrupt(struct kvm_vcpu *vcpu, const struct kvm_interrupt *irq)
 {
 	struct x86_cpu *cpu = vcpu_cpu(vcpu);
@@ -1249,7 +1266,7 @@ static int vcpu_interrupt(struct kvm_vcpu *vcpu, const struct kvm_interrupt *irq
 	if (irq->irq >= KVM_NR_INTERRUPTS)
 		return -EINVAL;
 	if (lapic_in_kernel(vcpu))
-		return -ENXIO;
+		return kvm_platform_interrupt(vcpu, irq->irq);
 	cpu->ev.irq_injected = true;
 	cpu->ev.irq_nr = irq->irq;
 	kvm_vcpu_stat(vcpu)->irq_injections++;
@@ -1558,7 +1575,8 @@ static void post_run_save(struct kvm_vcpu *vcpu)
 	run->if_flag = !!(cpu->rflags & X86_RFLAGS_IF);
 	run->cr8 = cpu->cr8;
 	run->apic_base = cpu->apic_base;
-	run->ready_for_interrupt_injection = ready_for_interrupt_injection(vcpu);
+	run->ready_for_interrupt_injection = kvm_pic_in_kernel(vcpu->kvm) ||
+					     ready_for_interrupt_injection(vcpu);
 	if (cpu->ev.smm)
 		run->flags |= KVM_RUN_X86_SMM;
 }
@@ -1795,6 +1813,8 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 	if (entry_fails(vcpu))
 		return 0;
 	for (;;) {
+		if (kvm_platform_ioapic_eoi_exit(vcpu))
+			return 0;
 		if (take_signal(vcpu))
 			return -EINTR;
 		if (irq_window_exit_due(vcpu)) {

@@ -21,6 +21,10 @@ struct kvm_irq_routing_state *kvm_arch_irq_routing(struct kvm *kvm)
 	return has_irqchip ? &routing : NULL;
 }
 
+void kvm_arch_irq_routing_update(struct kvm *kvm)
+{
+}
+
 static int fake_chip_set(struct kvm_kernel_irq_routing_entry *e, struct kvm *kvm,
 			 int src, int level, bool line_status)
 {

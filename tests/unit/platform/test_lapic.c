@@ -39,7 +39,7 @@ static uint64_t fake_khz(void *opaque)
 }
 
 /* Counts level-triggered EOIs, the ones that reach Remote IRR. */
-static void fake_eoi(void *opaque, int vector, bool level)
+static void fake_eoi(void *opaque, struct kvm_lapic *src, int vector, bool level)
 {
 	if (level)
 		eois[vector]++;

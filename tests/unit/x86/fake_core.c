@@ -68,6 +68,30 @@ void kvm_vcpu_kick(struct kvm_vcpu *vcpu)
 	atomic_store(&vcpu->kick, true);
 }
 
+/* Halts: no polling, no statistics, a plain wait for the condition. */
+bool kvm_vcpu_check_block(struct kvm_vcpu *vcpu)
+{
+	return kvm_arch_vcpu_runnable(vcpu) || atomic_load(&vcpu->signal_pending) ||
+	       atomic_load(&vcpu->kick);
+}
+
+bool kvm_vcpu_block(struct kvm_vcpu *vcpu)
+{
+	while (!kvm_vcpu_check_block(vcpu))
+		usleep(100);
+	return true;
+}
+
+void kvm_vcpu_halt(struct kvm_vcpu *vcpu)
+{
+	kvm_vcpu_block(vcpu);
+}
+
+bool kvm_vcpu_wake_up(struct kvm_vcpu *vcpu)
+{
+	return false;
+}
+
 /* The fake memory has no private pages, so no access ever lacks them. */
 bool kvm_vcpu_take_memory_fault(struct kvm_vcpu *vcpu)
 {
