@@ -216,9 +216,12 @@ void kvm_clear_async_pf_completion_queue(struct kvm_vcpu *vcpu)
 /*
  * The host ranges registered with a userfaultfd for missing pages, from
  * the "um" flag of /proc/self/smaps.  Reading smaps costs a few hundred
- * microseconds, so the list is kept and read again only when a VM's
- * memslots changed or it is older than UFFD_RANGES_MAX_AGE_NS (a VMM may
- * register memory at any time, e.g. when post-copy migration starts).
+ * microseconds, so the list is process-wide and read again only when it
+ * is older than UFFD_RANGES_MAX_AGE_NS (a VMM may register memory at any
+ * time, e.g. when post-copy migration starts), or when a vCPU finds its
+ * VM's memslots changed since it last looked (each vCPU remembers the
+ * generation it saw; several VMs in one process do not make each other
+ * read it again).
  */
 #define UFFD_RANGES_MAX_AGE_NS 1000000000ull
 
@@ -232,8 +235,6 @@ static struct {
 	size_t n, cap;
 	bool valid;
 	uint64_t epoch;			/* bumped at every read */
-	const struct kvm *kvm;		/* whose memslot generation ... */
-	uint64_t generation;		/* ... was current when read */
 	uint64_t read_ns;
 	int fd;				/* /proc/self/smaps, a private fd */
 	pid_t fd_pid;			/* the process it describes */
@@ -242,16 +243,10 @@ static struct {
 } uffd = { .lock = PTHREAD_RWLOCK_INITIALIZER, .fd = -1 };
 
 /*
- * The common answer without the lock: (kvm, generation) had no registered
- * range at all, until until_ns.  Written under uffd.lock, read without
- * it; a torn read can only make a page look present, which costs a
- * synchronous wait, never a wrong access.
+ * The common answer without the lock: no registered range at all, until
+ * this time (0: there are some, or the list is being read).
  */
-static struct {
-	_Atomic(const struct kvm *) kvm;
-	_Atomic uint64_t generation;
-	_Atomic uint64_t until_ns;
-} uffd_none;
+static _Atomic uint64_t uffd_none_until_ns;
 
 static uint64_t coarse_ns(void)
 {
@@ -316,7 +311,7 @@ static bool has_flag(const char *flags, const char *flag)
 }
 
 /* Caller holds uffd.lock for writing. */
-static void uffd_ranges_read(const struct kvm *kvm, uint64_t gen)
+static void uffd_ranges_read(void)
 {
 	unsigned long long start = 0, end = 0;
 	char *line, *next;
@@ -325,8 +320,6 @@ static void uffd_ranges_read(const struct kvm *kvm, uint64_t gen)
 	uffd.n = 0;
 	uffd.valid = false;
 	uffd.epoch++;
-	uffd.kvm = kvm;
-	uffd.generation = gen;
 	uffd.read_ns = coarse_ns();
 	if (smaps_read() < 0)
 		return;
@@ -350,19 +343,15 @@ static void uffd_ranges_read(const struct kvm *kvm, uint64_t gen)
 		uffd.r[uffd.n++].end = end;
 	}
 	uffd.valid = true;
-	atomic_store(&uffd_none.until_ns, 0);
-	if (uffd.n)
-		return;
-	atomic_store(&uffd_none.kvm, kvm);
-	atomic_store(&uffd_none.generation, gen);
-	atomic_store(&uffd_none.until_ns, uffd.read_ns + UFFD_RANGES_MAX_AGE_NS);
+	if (!uffd.n)
+		atomic_store(&uffd_none_until_ns,
+			     uffd.read_ns + UFFD_RANGES_MAX_AGE_NS);
 }
 
 /* Caller holds uffd.lock. */
-static bool uffd_ranges_fresh(const struct kvm *kvm, uint64_t gen)
+static bool uffd_ranges_fresh(void)
 {
-	return uffd.kvm == kvm && uffd.generation == gen &&
-	       coarse_ns() - uffd.read_ns < UFFD_RANGES_MAX_AGE_NS;
+	return uffd.read_ns && coarse_ns() - uffd.read_ns < UFFD_RANGES_MAX_AGE_NS;
 }
 
 /* Caller holds uffd.lock; the list is sorted, as smaps is. */
@@ -399,26 +388,29 @@ static hva_t *resident_slot(struct kvm_vcpu *vcpu, hva_t page, uint64_t epoch)
 
 bool kvm_async_pf_page_would_block(struct kvm_vcpu *vcpu, hva_t hva)
 {
-	struct kvm *kvm = vcpu->kvm;
-	uint64_t gen = atomic_load(&kvm->memslots_generation), epoch;
+	uint64_t gen = atomic_load(&vcpu->kvm->memslots_generation), epoch;
 	hva_t page = hva & ~(hva_t)(PAGE_SIZE - 1), *seen;
 	unsigned char resident;
-	bool hit;
+	/* the VM's memslots changed: the list must be read after that */
+	bool moved = vcpu->async_pf.ranges_gen != gen, hit;
 
-	if (atomic_load(&uffd_none.kvm) == kvm &&
-	    atomic_load(&uffd_none.generation) == gen &&
-	    coarse_ns() < atomic_load(&uffd_none.until_ns))
+	if (!moved && coarse_ns() < atomic_load(&uffd_none_until_ns))
 		return false;
 	pthread_rwlock_rdlock(&uffd.lock);
-	if (!uffd_ranges_fresh(kvm, gen)) {
+	if (moved || !uffd_ranges_fresh()) {
+		epoch = uffd.epoch;
 		pthread_rwlock_unlock(&uffd.lock);
 		pthread_rwlock_wrlock(&uffd.lock);
-		if (!uffd_ranges_fresh(kvm, gen))
-			uffd_ranges_read(kvm, gen);
+		/* unless another thread read it since this one looked */
+		if (!uffd_ranges_fresh() || (moved && uffd.epoch == epoch)) {
+			atomic_store(&uffd_none_until_ns, 0);
+			uffd_ranges_read();
+		}
 	}
 	hit = uffd_ranges_hit(hva);
 	epoch = uffd.epoch;
 	pthread_rwlock_unlock(&uffd.lock);
+	vcpu->async_pf.ranges_gen = gen;
 	if (!hit)
 		return false;
 	seen = resident_slot(vcpu, page, epoch);

@@ -278,6 +278,7 @@ struct kvm_vcpu {
 		struct kvm_async_pf *done;	/* completed, oldest first; async_pf lock */
 		atomic_bool has_done;		/* done is not empty */
 		uint32_t queued;		/* items in queue and wake-alls in done */
+		uint64_t ranges_gen;		/* memslot generation last checked */
 		/* pages of userfaultfd ranges seen resident, by page number */
 		uint64_t resident_epoch;	/* the range list they belong to */
 		hva_t resident[KVM_ASYNC_PF_RESIDENT_CACHE];
