@@ -321,6 +321,9 @@ void kvm_apf_vcpu_reset(struct kvm_vcpu *vcpu)
 
 void kvm_apf_vcpu_run(struct kvm_vcpu *vcpu)
 {
+	/* an interrupt ended the halt; the instruction asks again if need be */
+	if (vcpu->arch.apf->halted && !vcpu_cpu(vcpu)->halted)
+		vcpu->arch.apf->halted = false;
 	if (kvm_async_pf_has_done(vcpu))
 		kvm_check_async_pf_completion(vcpu);
 }
