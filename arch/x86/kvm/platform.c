@@ -718,26 +718,6 @@ static void sync_cr8_from_tpr(struct kvm_vcpu *vcpu)
 
 #define PV_EOI_ENABLED	1ULL		/* MSR bit 0; bit 1 is reserved */
 
-int kvm_pv_eoi_set_msr(struct kvm_vcpu *vcpu, uint64_t data)
-{
-	uint64_t gpa = data & ~PV_EOI_ENABLED;
-	void *hva;
-
-	if (gpa & 3)
-		return 1;
-	if (data & PV_EOI_ENABLED) {
-		/* The flag must be guest RAM (KVM's gfn_to_hva_cache_init). */
-		rcu_read_lock();
-		hva = kvm_gfn_to_hva(vcpu->kvm, 0, gpa >> PAGE_SHIFT, false);
-		rcu_read_unlock();
-		if (!hva)
-			return 1;
-	}
-	vcpu->arch.pv_eoi_msr = data;
-	vcpu->arch.pv_eoi_pending = false;
-	return 0;
-}
-
 static bool pv_eoi_put(struct kvm_vcpu *vcpu, uint8_t val)
 {
 	return !kvm_write_guest(vcpu->kvm, 0, vcpu->arch.pv_eoi_msr & ~PV_EOI_ENABLED,
@@ -781,6 +761,27 @@ static void pv_eoi_sync(struct kvm_vcpu *vcpu)
 		pv_eoi_put(vcpu, 0);
 	else
 		kvm_lapic_eoi(vcpu->arch.apic);
+}
+
+int kvm_pv_eoi_set_msr(struct kvm_vcpu *vcpu, uint64_t data)
+{
+	uint64_t gpa = data & ~PV_EOI_ENABLED;
+	void *hva;
+
+	if (gpa & 3)
+		return 1;
+	if (data & PV_EOI_ENABLED) {
+		/* The flag must be guest RAM (KVM's gfn_to_hva_cache_init). */
+		rcu_read_lock();
+		hva = kvm_gfn_to_hva(vcpu->kvm, 0, gpa >> PAGE_SHIFT, false);
+		rcu_read_unlock();
+		if (!hva)
+			return 1;
+	}
+	/* A flag still out is settled at the old address first. */
+	pv_eoi_sync(vcpu);
+	vcpu->arch.pv_eoi_msr = data;
+	return 0;
 }
 
 /* --- PV send-IPI (Documentation/virt/kvm/x86/hypercalls.rst) ---------------- */
