@@ -29,6 +29,7 @@ struct timer_row {
 	uint64_t period_ns;
 	int periods;			/* 0: one-shot */
 	int vec;
+	uint32_t pin;			/* PIT_IOAPIC: 2 = GSI 0 routed to pin 2 */
 };
 
 #define LVT_PERIODIC	(1u << 17)
@@ -45,7 +46,41 @@ static const struct timer_row timer_rows[] = {
 	{ "PIT mode 3, IRQ 0 through the PIC", PIT_PIC, false, 3, 20 * MS, 8, 0x20 },
 	{ "PIT mode 2, IRQ 0 through the IOAPIC", PIT_IOAPIC, false, 2, 20 * MS, 8, 0x40 },
 	{ "PIT mode 3, IRQ 0 through the IOAPIC", PIT_IOAPIC, false, 3, 20 * MS, 8, 0x40 },
+	{ "PIT mode 2, GSI 0 routed to IOAPIC pin 2 (QEMU's table)", PIT_IOAPIC, false,
+	  2, 20 * MS, 8, 0x42, 2 },
 };
+
+/*
+ * The routing QEMU sets: GSI 0 to PIC pin 0 and IOAPIC pin 2, no GSI 2,
+ * every other GSI n to PIC pin n (n < 16) and IOAPIC pin n.  The PIT's
+ * acks then come from pin 2 and must still find GSI 0.
+ */
+static void route_gsi0_to_pin2(struct gvm *v)
+{
+	struct kvm_irq_routing *r = calloc(1, sizeof(*r) + 48 * sizeof(r->entries[0]));
+
+	assert_non_null(r);
+	for (uint32_t gsi = 0; gsi < 24; gsi++) {
+		struct kvm_irq_routing_entry *e;
+
+		if (gsi == 2)
+			continue;
+		e = &r->entries[r->nr++];
+		e->gsi = gsi;
+		e->type = KVM_IRQ_ROUTING_IRQCHIP;
+		e->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		e->u.irqchip.pin = gsi ? gsi : 2;
+		if (gsi >= 16)
+			continue;
+		e = &r->entries[r->nr++];
+		e->gsi = gsi;
+		e->type = KVM_IRQ_ROUTING_IRQCHIP;
+		e->u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+		e->u.irqchip.pin = gsi & 7;
+	}
+	assert_int_equal(skvm_ioctl(v->fd, KVM_SET_GSI_ROUTING, r), 0);
+	free(r);
+}
 
 struct timer_state {
 	const struct timer_row *row;
@@ -123,12 +158,14 @@ static void timer_run(const struct timer_row *row)
 			*g32(&v, G_PIC_MASK) = 0xfffe;
 			gvm_eoi(&v, 0, row->vec, EOI_REPORT | EOI_MASTER);
 		} else {
-			uint32_t redir[3] = { 0, (uint32_t)row->vec, 0 };
+			uint32_t redir[3] = { row->pin, (uint32_t)row->vec, 0 };
 
 			*g32(&v, G_PIC_MASK) = 0xffff;
 			memcpy(v.mem + G_REDIR, redir, sizeof(redir));
 			*g32(&v, G_NREDIR) = 1;
 			gvm_eoi(&v, 0, row->vec, EOI_REPORT | EOI_LAPIC);
+			if (row->pin == 2)
+				route_gsi0_to_pin2(&v);
 		}
 		break;
 	}
