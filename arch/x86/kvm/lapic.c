@@ -1185,10 +1185,15 @@ void kvm_lapic_reset(struct kvm_lapic *a, bool init)
 		set_reg(a, off, APIC_LVT_MASKED);
 	a->esr_pending = 0;
 	a->tsc_deadline = 0;
-	a->sipi_vector = 0;
 	atomic_store(&a->irr_pending, false);
-	if (!init)
+	/*
+	 * An INIT keeps the events, and the vector of a SIPI that came in
+	 * after the run loop took the INIT: it is the SIPI that starts us.
+	 */
+	if (!init) {
+		a->sipi_vector = 0;
 		atomic_store(&a->events, 0);
+	}
 	pthread_mutex_unlock(&a->lock);
 }
 

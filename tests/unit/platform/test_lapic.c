@@ -646,6 +646,29 @@ static void test_reset(void **state)
 	teardown(NULL);
 }
 
+/*
+ * The run loop takes an INIT, a SIPI comes in, then the INIT resets the
+ * LAPIC: the SIPI and its vector survive (a lost vector started the AP
+ * at 0000:0000).
+ */
+static void test_sipi_during_init(void **state)
+{
+	struct kvm_lapic_irq init = { .delivery_mode = APIC_DM_INIT, .level = true,
+				      .dest_id = 1 };
+	struct kvm_lapic_irq sipi = { .delivery_mode = APIC_DM_STARTUP, .vector = 0x9a,
+				      .level = true, .dest_id = 1 };
+	uint8_t vec = 0;
+
+	setup(NULL);
+	assert_int_equal(kvm_apic_bus_deliver(&bus, NULL, &init), 1);
+	assert_int_equal(kvm_lapic_take_events(apic[1], &vec), KVM_APIC_EV_INIT);
+	assert_int_equal(kvm_apic_bus_deliver(&bus, NULL, &sipi), 1);
+	kvm_lapic_reset(apic[1], true);
+	assert_int_equal(kvm_lapic_take_events(apic[1], &vec), KVM_APIC_EV_SIPI);
+	assert_int_equal(vec, 0x9a);
+	teardown(NULL);
+}
+
 int main(void)
 {
 	struct CMUnitTest tests[64];
@@ -667,5 +690,6 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_timer_tsc_deadline);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_save_restore);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_reset);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_sipi_during_init);
 	return _cmocka_run_group_tests("lapic", tests, n, NULL, NULL);
 }
