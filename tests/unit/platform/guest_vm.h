@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include <string.h>
@@ -35,6 +36,31 @@
 
 #include "guest_layout.h"
 #include "skvm.h"
+
+/*
+ * With SKVM_GUEST_TESTS_ON_KVM=1 in the environment the same guests run
+ * on the kernel's /dev/kvm instead: a check of the tables' expectations
+ * against the reference (slow here: it is an emulator).
+ */
+static bool gvm_on_kvm;
+
+#define gvm_ioctl(fd, req, arg)	\
+	(gvm_on_kvm ? ioctl((fd), (req), (arg)) : skvm_ioctl((fd), (req), (arg)))
+
+/* For main(): 77 (skip) when asked to use /dev/kvm and there is none. */
+static inline int gvm_kvm_missing(void)
+{
+	const char *e = getenv("SKVM_GUEST_TESTS_ON_KVM");
+	int fd;
+
+	if (!e || strcmp(e, "1"))
+		return 0;
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 77;
+	close(fd);
+	return 0;
+}
 
 
 extern const uint8_t guest_main_start[], guest_main_end[];
@@ -171,7 +197,7 @@ static inline void gvm_cpuid(struct gvm *v, int fd, uint32_t id)
 
 	assert_non_null(c);
 	c->nent = 100;
-	assert_int_equal(skvm_ioctl(v->sys, KVM_GET_SUPPORTED_CPUID, c), 0);
+	assert_int_equal(gvm_ioctl(v->sys, KVM_GET_SUPPORTED_CPUID, c), 0);
 	for (uint32_t i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &c->entries[i];
 
@@ -182,7 +208,7 @@ static inline void gvm_cpuid(struct gvm *v, int fd, uint32_t id)
 		if (e->function == 0xb || e->function == 0x1f)
 			e->edx = id;
 	}
-	assert_int_equal(skvm_ioctl(fd, KVM_SET_CPUID2, c), 0);
+	assert_int_equal(gvm_ioctl(fd, KVM_SET_CPUID2, c), 0);
 	free(c);
 }
 
@@ -195,27 +221,29 @@ static inline void gvm_create(struct gvm *v, int ncpus, bool pit)
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_cond_init(&v->cond, NULL);
 	v->n = ncpus;
-	v->sys = skvm_open(O_RDWR);
+	gvm_on_kvm = getenv("SKVM_GUEST_TESTS_ON_KVM") &&
+		     !strcmp(getenv("SKVM_GUEST_TESTS_ON_KVM"), "1");
+	v->sys = gvm_on_kvm ? open("/dev/kvm", O_RDWR | O_CLOEXEC) : skvm_open(O_RDWR);
 	assert_true(v->sys >= 0);
-	v->fd = skvm_ioctl(v->sys, KVM_CREATE_VM, 0);
+	v->fd = gvm_ioctl(v->sys, KVM_CREATE_VM, 0);
 	assert_true(v->fd >= 0);
 	v->mem = mmap(NULL, G_MEM_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(v->mem != MAP_FAILED);
 	region.memory_size = G_MEM_SIZE;
 	region.userspace_addr = (uintptr_t)v->mem;
-	assert_int_equal(skvm_ioctl(v->fd, KVM_SET_USER_MEMORY_REGION, &region), 0);
-	assert_int_equal(skvm_ioctl(v->fd, KVM_CREATE_IRQCHIP, 0), 0);
+	assert_int_equal(gvm_ioctl(v->fd, KVM_SET_USER_MEMORY_REGION, &region), 0);
+	assert_int_equal(gvm_ioctl(v->fd, KVM_CREATE_IRQCHIP, 0), 0);
 	if (pit)
-		assert_int_equal(skvm_ioctl(v->fd, KVM_CREATE_PIT2, &pc), 0);
-	v->run_size = skvm_ioctl(v->sys, KVM_GET_VCPU_MMAP_SIZE, 0);
+		assert_int_equal(gvm_ioctl(v->fd, KVM_CREATE_PIT2, &pc), 0);
+	v->run_size = gvm_ioctl(v->sys, KVM_GET_VCPU_MMAP_SIZE, 0);
 	assert_true(v->run_size > 0);
 	for (int i = 0; i < ncpus; i++) {
 		struct gcpu *c = &v->cpu[i];
 
 		c->vm = v;
 		c->id = i;
-		c->fd = skvm_ioctl(v->fd, KVM_CREATE_VCPU, i);
+		c->fd = gvm_ioctl(v->fd, KVM_CREATE_VCPU, i);
 		assert_true(c->fd >= 0);
 		c->run = mmap(NULL, (size_t)v->run_size, PROT_READ | PROT_WRITE,
 			      MAP_SHARED, c->fd, 0);
@@ -234,14 +262,14 @@ static inline void gvm_set_mp(struct gvm *v, int cpu, uint32_t state)
 {
 	struct kvm_mp_state mp = { .mp_state = state };
 
-	assert_int_equal(skvm_ioctl(v->cpu[cpu].fd, KVM_SET_MP_STATE, &mp), 0);
+	assert_int_equal(gvm_ioctl(v->cpu[cpu].fd, KVM_SET_MP_STATE, &mp), 0);
 }
 
 static inline uint32_t gvm_get_mp(struct gvm *v, int cpu)
 {
 	struct kvm_mp_state mp;
 
-	assert_int_equal(skvm_ioctl(v->cpu[cpu].fd, KVM_GET_MP_STATE, &mp), 0);
+	assert_int_equal(gvm_ioctl(v->cpu[cpu].fd, KVM_GET_MP_STATE, &mp), 0);
 	return mp.mp_state;
 }
 
@@ -267,7 +295,7 @@ static inline void gvm_enter_pm(struct gvm *v, int cpu, uint32_t entry)
 	struct kvm_regs r = { 0 };
 	int fd = v->cpu[cpu].fd;
 
-	assert_int_equal(skvm_ioctl(fd, KVM_GET_SREGS, &s), 0);
+	assert_int_equal(gvm_ioctl(fd, KVM_GET_SREGS, &s), 0);
 	gvm_seg(&s.cs, G_SEL_CODE, 0, 0xffffffff, 0xb, true);
 	gvm_seg(&s.ds, G_SEL_DATA, 0, 0xffffffff, 0x3, false);
 	s.es = s.ds;
@@ -280,11 +308,11 @@ static inline void gvm_enter_pm(struct gvm *v, int cpu, uint32_t entry)
 	s.idt.base = G_IDT;
 	s.idt.limit = 256 * 8 - 1;
 	s.cr0 = 0x11;			/* PE, ET */
-	assert_int_equal(skvm_ioctl(fd, KVM_SET_SREGS, &s), 0);
+	assert_int_equal(gvm_ioctl(fd, KVM_SET_SREGS, &s), 0);
 	r.rip = entry;
 	r.rsp = G_STACKS + 0x1000 * (uint32_t)(cpu + 1);
 	r.rflags = 2;
-	assert_int_equal(skvm_ioctl(fd, KVM_SET_REGS, &r), 0);
+	assert_int_equal(gvm_ioctl(fd, KVM_SET_REGS, &r), 0);
 	if (cpu)
 		gvm_set_mp(v, cpu, KVM_MP_STATE_RUNNABLE);
 }
@@ -312,7 +340,7 @@ static inline void *gcpu_thread(void *arg)
 		uint16_t port;
 		uint8_t val;
 
-		if (skvm_ioctl(c->fd, KVM_RUN, 0) < 0) {
+		if (gvm_ioctl(c->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR)
 				continue;
 			gcpu_fail(c, "KVM_RUN: %s", strerror(errno));
@@ -348,7 +376,7 @@ static inline void *gcpu_thread(void *arg)
 	if (stop) {
 		/* Retire the OUT, as a VMM does before it saves the state. */
 		c->run->immediate_exit = 1;
-		if (skvm_ioctl(c->fd, KVM_RUN, 0) != -1 || errno != EINTR)
+		if (gvm_ioctl(c->fd, KVM_RUN, 0) != -1 || errno != EINTR)
 			gcpu_fail(c, "immediate exit did not give EINTR");
 		c->run->immediate_exit = 0;
 	}
@@ -484,7 +512,7 @@ static inline void gvm_finish(struct gvm *v)
 	};
 
 	__atomic_store_n(g32(v, G_DONE), 1, __ATOMIC_SEQ_CST);
-	skvm_ioctl(v->fd, KVM_SIGNAL_MSI, &msi);
+	gvm_ioctl(v->fd, KVM_SIGNAL_MSI, &msi);
 	gvm_join(v, 20000);
 }
 
@@ -504,7 +532,7 @@ static inline int gvm_irq_line(struct gvm *v, uint32_t gsi, int level)
 {
 	struct kvm_irq_level l = { .irq = gsi, .level = (uint32_t)level };
 
-	assert_int_equal(skvm_ioctl(v->fd, KVM_IRQ_LINE_STATUS, &l), 0);
+	assert_int_equal(gvm_ioctl(v->fd, KVM_IRQ_LINE_STATUS, &l), 0);
 	return l.status;
 }
 

@@ -93,16 +93,17 @@ static const struct ipi_row ipi_rows[] = {
 	{ "self IPI register (x2APIC)", X2, {0},
 	  { { IPI_X2SELF, 0, 0x5c }, { IPI_X2SELF, 0, 0x5d } },
 	  { {0, 0x5c, 1}, {0, 0x5d, 1} } },
-	/* Lowest priority: the lowest TPR class among the destinations. */
+	/*
+	 * Lowest priority: the lowest TPR class among the destinations.  One
+	 * IPI per row: arbitration is by PPR, which a vector in service raises,
+	 * so a second IPI may rightly go elsewhere.
+	 */
 	{ "lowest priority, physical", PHYS, {0, 0x30, 0x10, 0x20},
 	  { X(1, 0x60 | DM_LOWEST) }, { {1, 0x60, 1} } },
 	{ "lowest priority, logical flat", FLAT, {0, 0x30, 0x10, 0x20},
-	  { X(0x0e, 0x60 | DM_LOWEST | LOGICAL), X(0x0e, 0x61 | DM_LOWEST | LOGICAL),
-	    X(0x0e, 0x62 | DM_LOWEST | LOGICAL) },
-	  { {2, 0x60, 1}, {2, 0x61, 1}, {2, 0x62, 1} } },
+	  { X(0x0e, 0x60 | DM_LOWEST | LOGICAL) }, { {2, 0x60, 1} } },
 	{ "lowest priority, logical cluster", CLUSTER, {0, 0x10, 0x30, 0x20},
-	  { X(0x13, 0x61 | DM_LOWEST | LOGICAL), X(0x13, 0x62 | DM_LOWEST | LOGICAL) },
-	  { {3, 0x61, 1}, {3, 0x62, 1} } },
+	  { X(0x13, 0x61 | DM_LOWEST | LOGICAL) }, { {3, 0x61, 1} } },
 	{ "lowest priority, x2APIC cluster", X2, {0x40, 0x30, 0x20, 0x10},
 	  { X2(0xf, 0x62 | DM_LOWEST | LOGICAL) }, { {3, 0x62, 1} } },
 	{ "lowest priority among equals", FLAT, {0, 0x20, 0x20, 0x20},
@@ -241,9 +242,12 @@ static void ipi_run(const struct ipi_row *row)
 		assert_int_equal(any, 1);
 	}
 	check_counts(&v, row->what, want, nwant);
-	/* Every other vCPU took exactly the final wake-up. */
+	/*
+	 * Every other vCPU took the final wake-up at most once (none if it saw
+	 * G_DONE before it got to HLT).
+	 */
 	for (int i = 1; i < NCPU; i++)
-		assert_int_equal(gcount(&v, i, G_VEC_WAKE), 1);
+		assert_true(gcount(&v, i, G_VEC_WAKE) <= 1);
 	gvm_destroy(&v);
 }
 
@@ -394,8 +398,8 @@ static const struct src_row src_rows[] = {
 	{ "irqfd, level with resamplefd", PIC_OFF, 0,
 	  { {10, 0x4a | PIN_LEVEL, PHYS_DEST(1)} }, { {1, 0x4a, EOI_LAPIC} },
 	  PHYS, {0}, {0}, NO_SNAP, {0},
-	  { {IRQFD, 10, 1, 0}, {KICK, 0}, {TOTAL, 1}, {RESAMPLED, 0}, {RIRR, 10, 0},
-	    {KICK, 0}, {TOTAL, 2}, {RESAMPLED, 0}, {SETTLE}, {RIRR, 10, 0} },
+	  /* The resamplefd is signalled before Remote IRR clears, as KVM's. */
+	  { {IRQFD, 10, 1, 0}, {KICK, 0}, {TOTAL, 1}, {RESAMPLED, 0}, {KICK, 0}, {TOTAL, 2}, {RESAMPLED, 0}, {SETTLE}, {RIRR, 10, 0} },
 	  { {1, 0x4a, 2} } },
 	{ "irqfd with resamplefd on a PIC level line", 0xfff7, 0x0008, {{0}},
 	  { {0, 0x23, EOI_MASTER} }, PHYS, {0}, {0}, NO_SNAP, {0},
@@ -453,12 +457,12 @@ static bool src_hook(struct gvm *v, int cpu, uint16_t port, uint8_t val, uint64_
 		return false;
 	n = ++s->reports;
 	if (row->snap_pin >= 0 && n <= 8) {
-		if (skvm_ioctl(v->fd, KVM_GET_IRQCHIP, &chip))
+		if (gvm_ioctl(v->fd, KVM_GET_IRQCHIP, &chip))
 			gcpu_fail(&v->cpu[cpu], "KVM_GET_IRQCHIP");
 		s->rirr[n - 1] = chip.chip.ioapic.redirtbl[row->snap_pin].fields.remote_irr;
 	}
 	if (row->deassert.nth == n && val == row->deassert.vec &&
-	    skvm_ioctl(v->fd, KVM_IRQ_LINE, &l))
+	    gvm_ioctl(v->fd, KVM_IRQ_LINE, &l))
 		gcpu_fail(&v->cpu[cpu], "KVM_IRQ_LINE");
 	return false;
 }
@@ -490,7 +494,7 @@ static void add_msi_route(struct gvm *v, struct kvm_irq_routing *r, uint32_t gsi
 	*e = (struct kvm_irq_routing_entry){ .gsi = gsi, .type = KVM_IRQ_ROUTING_MSI };
 	e->u.msi.address_lo = addr;
 	e->u.msi.data = data;
-	assert_int_equal(skvm_ioctl(v->fd, KVM_SET_GSI_ROUTING, r), 0);
+	assert_int_equal(gvm_ioctl(v->fd, KVM_SET_GSI_ROUTING, r), 0);
 }
 
 static void wait_readable(int fd, const char *what)
@@ -508,7 +512,7 @@ static void get_chip(struct gvm *v, uint32_t id, struct kvm_irqchip *chip)
 {
 	memset(chip, 0, sizeof(*chip));
 	chip->chip_id = id;
-	assert_int_equal(skvm_ioctl(v->fd, KVM_GET_IRQCHIP, chip), 0);
+	assert_int_equal(gvm_ioctl(v->fd, KVM_GET_IRQCHIP, chip), 0);
 }
 
 static void src_step(struct gvm *v, const struct src_row *row, const struct step *s,
@@ -531,7 +535,7 @@ static void src_step(struct gvm *v, const struct src_row *row, const struct step
 		break;
 	case MSI:
 		msi = (struct kvm_msi){ .address_lo = s->a, .data = s->b };
-		r = skvm_ioctl(v->fd, KVM_SIGNAL_MSI, &msi);
+		r = gvm_ioctl(v->fd, KVM_SIGNAL_MSI, &msi);
 		assert_int_equal(r, s->c);
 		if (r < 0)
 			assert_int_equal(errno, EPERM);
@@ -547,7 +551,7 @@ static void src_step(struct gvm *v, const struct src_row *row, const struct step
 			irqfd.flags = KVM_IRQFD_FLAG_RESAMPLE;
 			irqfd.resamplefd = (uint32_t)fds[s->c][1];
 		}
-		assert_int_equal(skvm_ioctl(v->fd, KVM_IRQFD, &irqfd), 0);
+		assert_int_equal(gvm_ioctl(v->fd, KVM_IRQFD, &irqfd), 0);
 		break;
 	case KICK:
 		assert_int_equal(write(fds[s->a][0], &one, 8), 8);
@@ -585,7 +589,7 @@ static void src_step(struct gvm *v, const struct src_row *row, const struct step
 		struct kvm_msi wake = { .address_lo = MSI_ADDR(0), .data = G_VEC_WAKE };
 
 		__atomic_store_n(g32(v, G_EOI_NOW), 1, __ATOMIC_SEQ_CST);
-		assert_int_equal(skvm_ioctl(v->fd, KVM_SIGNAL_MSI, &wake), 1);
+		assert_int_equal(gvm_ioctl(v->fd, KVM_SIGNAL_MSI, &wake), 1);
 		break;
 	}
 	}
@@ -655,5 +659,7 @@ int main(void)
 		cmocka_unit_test(test_sources),
 	};
 
+	if (gvm_kvm_missing())
+		return 77;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

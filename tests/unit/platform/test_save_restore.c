@@ -83,8 +83,10 @@ static bool pred_reports(struct gvm *v, void *arg)
 static void wait_reports(struct gvm *v, int vec, int n)
 {
 	int want[2] = { vec, n };
+	char what[48];
 
-	gvm_wait_for(v, pred_reports, want, 10000, "timer reports");
+	snprintf(what, sizeof(what), "%d reports of vector %#x", n, vec);
+	gvm_wait_for(v, pred_reports, want, 10000, what);
 }
 
 static bool lapic_bit(const struct kvm_lapic_state *l, int reg, int vec)
@@ -99,17 +101,17 @@ static void save(struct gvm *v, struct saved *s)
 {
 	int fd = v->cpu[0].fd;
 
-	assert_int_equal(skvm_ioctl(fd, KVM_GET_REGS, &s->regs), 0);
-	assert_int_equal(skvm_ioctl(fd, KVM_GET_SREGS, &s->sregs), 0);
-	assert_int_equal(skvm_ioctl(fd, KVM_GET_VCPU_EVENTS, &s->events), 0);
-	assert_int_equal(skvm_ioctl(fd, KVM_GET_MP_STATE, &s->mp), 0);
-	assert_int_equal(skvm_ioctl(fd, KVM_GET_LAPIC, &s->lapic), 0);
+	assert_int_equal(gvm_ioctl(fd, KVM_GET_REGS, &s->regs), 0);
+	assert_int_equal(gvm_ioctl(fd, KVM_GET_SREGS, &s->sregs), 0);
+	assert_int_equal(gvm_ioctl(fd, KVM_GET_VCPU_EVENTS, &s->events), 0);
+	assert_int_equal(gvm_ioctl(fd, KVM_GET_MP_STATE, &s->mp), 0);
+	assert_int_equal(gvm_ioctl(fd, KVM_GET_LAPIC, &s->lapic), 0);
 	for (uint32_t i = 0; i < 3; i++) {
 		memset(&s->chip[i], 0, sizeof(s->chip[i]));
 		s->chip[i].chip_id = i;
-		assert_int_equal(skvm_ioctl(v->fd, KVM_GET_IRQCHIP, &s->chip[i]), 0);
+		assert_int_equal(gvm_ioctl(v->fd, KVM_GET_IRQCHIP, &s->chip[i]), 0);
 	}
-	assert_int_equal(skvm_ioctl(v->fd, KVM_GET_PIT2, &s->pit), 0);
+	assert_int_equal(gvm_ioctl(v->fd, KVM_GET_PIT2, &s->pit), 0);
 	s->mem = malloc(G_MEM_SIZE);
 	assert_non_null(s->mem);
 	memcpy(s->mem, v->mem, G_MEM_SIZE);
@@ -125,21 +127,21 @@ static void restore(struct gvm *v, const struct saved *s)
 
 	memcpy(v->mem, s->mem, G_MEM_SIZE);
 	for (uint32_t i = 0; i < 3; i++) {
-		assert_int_equal(skvm_ioctl(v->fd, KVM_SET_IRQCHIP, &s->chip[i]), 0);
+		assert_int_equal(gvm_ioctl(v->fd, KVM_SET_IRQCHIP, &s->chip[i]), 0);
 		memset(&chip, 0, sizeof(chip));
 		chip.chip_id = i;
-		assert_int_equal(skvm_ioctl(v->fd, KVM_GET_IRQCHIP, &chip), 0);
+		assert_int_equal(gvm_ioctl(v->fd, KVM_GET_IRQCHIP, &chip), 0);
 		assert_memory_equal(&chip, &s->chip[i], sizeof(chip));
 	}
-	assert_int_equal(skvm_ioctl(v->fd, KVM_SET_PIT2, &s->pit), 0);
-	assert_int_equal(skvm_ioctl(fd, KVM_SET_SREGS, &s->sregs), 0);
-	assert_int_equal(skvm_ioctl(fd, KVM_SET_REGS, &s->regs), 0);
-	assert_int_equal(skvm_ioctl(fd, KVM_SET_LAPIC, &s->lapic), 0);
-	assert_int_equal(skvm_ioctl(fd, KVM_SET_VCPU_EVENTS, &s->events), 0);
-	assert_int_equal(skvm_ioctl(fd, KVM_SET_MP_STATE, &s->mp), 0);
-	assert_int_equal(skvm_ioctl(fd, KVM_GET_REGS, &regs), 0);
+	assert_int_equal(gvm_ioctl(v->fd, KVM_SET_PIT2, &s->pit), 0);
+	assert_int_equal(gvm_ioctl(fd, KVM_SET_SREGS, &s->sregs), 0);
+	assert_int_equal(gvm_ioctl(fd, KVM_SET_REGS, &s->regs), 0);
+	assert_int_equal(gvm_ioctl(fd, KVM_SET_LAPIC, &s->lapic), 0);
+	assert_int_equal(gvm_ioctl(fd, KVM_SET_VCPU_EVENTS, &s->events), 0);
+	assert_int_equal(gvm_ioctl(fd, KVM_SET_MP_STATE, &s->mp), 0);
+	assert_int_equal(gvm_ioctl(fd, KVM_GET_REGS, &regs), 0);
 	assert_memory_equal(&regs, &s->regs, sizeof(regs));
-	assert_int_equal(skvm_ioctl(fd, KVM_GET_LAPIC, &lapic), 0);
+	assert_int_equal(gvm_ioctl(fd, KVM_GET_LAPIC, &lapic), 0);
 	/* All but the current count (0x390), which moves. */
 	assert_memory_equal(lapic.regs, s->lapic.regs, 0x390);
 	assert_memory_equal(lapic.regs + 0x3a0, s->lapic.regs + 0x3a0,
@@ -281,7 +283,7 @@ static void sr_run(const struct sr_row *row)
 	{
 		struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
 
-		assert_int_equal(skvm_ioctl(v.fd, KVM_GET_IRQCHIP, &chip), 0);
+		assert_int_equal(gvm_ioctl(v.fd, KVM_GET_IRQCHIP, &chip), 0);
 		assert_int_equal(chip.chip.ioapic.redirtbl[9].fields.remote_irr, 0);
 	}
 	free(s.mem);
@@ -303,5 +305,7 @@ int main(void)
 		cmocka_unit_test(test_save_restore),
 	};
 
+	if (gvm_kvm_missing())
+		return 77;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
