@@ -150,6 +150,8 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 
 int kvm_arch_vm_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 {
+	if (cap->flags)		/* no x86 VM capability takes flags */
+		return -EINVAL;
 	switch (cap->cap) {
 	case KVM_CAP_X2APIC_API:
 		return kvm_platform_enable_x2apic_api(kvm, cap->args[0]);

@@ -71,11 +71,15 @@ static void test_split_errno(void **state)
 		struct kvm_irq_routing hdr;
 		struct kvm_irq_routing_entry e;
 	} routing = { .hdr = { .nr = 1 }, .e = pin };
+	struct kvm_enable_cap flagged = { .cap = KVM_CAP_SPLIT_IRQCHIP, .flags = 1 };
 	struct lg_vm v;
 
 	lg_open(&v, LG_NONE, 0);
 	assert_int_equal(skvm_ioctl(v.vm, KVM_CHECK_EXTENSION, KVM_CAP_SPLIT_IRQCHIP), 1);
 	assert_int_equal(enable_split(v.vm, 49), -EINVAL);
+	flagged.args[0] = 24;
+	assert_int_equal(skvm_ioctl(v.vm, KVM_ENABLE_CAP, &flagged), -1);
+	assert_int_equal(errno, EINVAL);
 	assert_int_equal(enable_split(v.vm, 24), 0);
 	assert_int_equal(enable_split(v.vm, 24), -EEXIST);
 	assert_int_equal(skvm_ioctl(v.vm, KVM_CREATE_IRQCHIP, 0), -1);
