@@ -95,6 +95,8 @@ struct kvm_arch_async_pf {
 
 struct kvm_vcpu_apf;	/* pv_async_pf.c: the guest's async PF settings */
 struct kvm_platform;	/* platform.h: in-kernel irqchip, PIT, GSI routing */
+struct kvm_clock;	/* kvmclock.c: master clock, KVM_GET/SET_CLOCK */
+struct kvm_pvtime;	/* kvmclock.c: a vCPU's kvmclock and steal time */
 struct kvm_lapic;
 
 struct kvm_arch {
@@ -115,6 +117,7 @@ struct kvm_arch {
 	struct kvm_x86_msr_filter *msr_filter;
 	int64_t default_tsc_offset;	/* new vCPUs' TSC offset (TSC 0 at VM creation) */
 	struct kvm_platform *platform;	/* NULL until KVM_CREATE_IRQCHIP/PIT2 */
+	struct kvm_clock *clock;	/* kvmclock.c */
 };
 
 struct kvm_vcpu_arch {
@@ -122,6 +125,7 @@ struct kvm_vcpu_arch {
 	struct kvm_cpuid_entry2 *cpuid_entries;	/* KVM_SET_CPUID2 */
 	int cpuid_nent;
 	int64_t tsc_offset;		/* guest TSC = host TSC + offset */
+	struct kvm_pvtime *pvtime;	/* kvmclock, steal time (kvmclock.c) */
 	uint64_t tsc_khz;
 	/* An IO/MMIO exit is outstanding: complete it on the next KVM_RUN. */
 	bool pio_pending, mmio_pending;

@@ -15,6 +15,7 @@
 
 #include <linux/kvm_para.h>
 
+#include "kvmclock.h"
 #include "x86.h"
 
 #define KVM_CPUID_SIGNATURE_LEAF 0x40000000u
@@ -149,9 +150,11 @@ static int cpuid_add_range(struct cpuid_array *a, uint32_t base)
 /*
  * KVM's paravirtual leaves (Documentation/virt/kvm/x86/cpuid.rst): the
  * "KVMKVMKVM" signature, and the feature leaf with only what skvm
- * implements: PV_SCHED_YIELD (KVM_HC_SCHED_YIELD), ASYNC_PF and
- * ASYNC_PF_INT (pv_async_pf.c), PV_EOI (MSR_KVM_PV_EOI_EN) and
- * PV_SEND_IPI (KVM_HC_SEND_IPI); no kvmclock yet.
+ * implements: kvmclock (both MSR pairs, and the stable bit of its pages),
+ * PV_SCHED_YIELD (KVM_HC_SCHED_YIELD), ASYNC_PF and ASYNC_PF_INT
+ * (pv_async_pf.c), PV_EOI (MSR_KVM_PV_EOI_EN) and PV_SEND_IPI
+ * (KVM_HC_SEND_IPI); steal time only once it may be offered
+ * (kvm_steal_time_advertised(), kvmclock.c).
  */
 static int cpuid_add_kvm_leaves(struct cpuid_array *a)
 {
@@ -168,7 +171,12 @@ static int cpuid_add_kvm_leaves(struct cpuid_array *a)
 	memset(r, 0, sizeof(r));
 	r[CPUID_EAX] = 1u << KVM_FEATURE_PV_SCHED_YIELD |
 		       1u << KVM_FEATURE_ASYNC_PF | 1u << KVM_FEATURE_ASYNC_PF_INT |
-		       1u << KVM_FEATURE_PV_EOI | 1u << KVM_FEATURE_PV_SEND_IPI;
+		       1u << KVM_FEATURE_PV_EOI | 1u << KVM_FEATURE_PV_SEND_IPI |
+		       1u << KVM_FEATURE_CLOCKSOURCE |
+		       1u << KVM_FEATURE_CLOCKSOURCE2 |
+		       1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
+	if (kvm_steal_time_advertised())
+		r[CPUID_EAX] |= 1u << KVM_FEATURE_STEAL_TIME;
 	return cpuid_add(a, KVM_CPUID_FEATURES_LEAF, 0, r);
 }
 

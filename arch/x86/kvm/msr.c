@@ -18,6 +18,9 @@
 #include <string.h>
 #include <urcu-bp.h>
 
+#include <asm/kvm_para.h>
+
+#include "kvmclock.h"
 #include "platform.h"
 #include "x86.h"
 
@@ -96,7 +99,8 @@
 
 /*
  * KVM_GET_MSR_INDEX_LIST.  TSC_AUX is appended at run time when the
- * engine implements RDTSCP or RDPID (as KVM drops it otherwise).
+ * engine implements RDTSCP or RDPID (as KVM drops it otherwise), and
+ * MSR_KVM_STEAL_TIME when the host keeps schedstat (kvmclock.c).
  */
 static const uint32_t msrs_to_save_base[] = {
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
@@ -123,6 +127,8 @@ static const uint32_t msrs_to_save_base[] = {
 	MSR_MTRRphysBase0 + 14, MSR_MTRRphysBase0 + 15,
 	MSR_IA32_SMBASE, MSR_SMI_COUNT,
 	MSR_KVM_PV_EOI_EN,
+	MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK,
+	MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
 };
 #define NR_BASE_MSRS (sizeof(msrs_to_save_base) / sizeof(msrs_to_save_base[0]))
 
@@ -135,7 +141,7 @@ static const uint32_t msr_based_features[] = {
 /* Limit of KVM_GET/SET_MSRS entries per call (KVM's MAX_IO_MSRS). */
 #define MAX_IO_MSRS 256
 
-static uint32_t msrs_to_save[NR_BASE_MSRS + 1];
+static uint32_t msrs_to_save[NR_BASE_MSRS + 2];
 static unsigned int num_msrs_to_save;
 static pthread_once_t msr_list_once = PTHREAD_ONCE_INIT;
 
@@ -145,6 +151,8 @@ static void msr_list_init(void)
 	num_msrs_to_save = NR_BASE_MSRS;
 	if (kvm_cpu_cap_has(X86_FEATURE_RDTSCP) || kvm_cpu_cap_has(X86_FEATURE_RDPID))
 		msrs_to_save[num_msrs_to_save++] = MSR_TSC_AUX;
+	if (kvm_steal_time_supported())
+		msrs_to_save[num_msrs_to_save++] = MSR_KVM_STEAL_TIME;
 }
 
 unsigned int kvm_msr_index_list(const uint32_t **list)
@@ -470,6 +478,10 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data,
 			return 1;
 		*data = a->arch_capabilities;
 		break;
+	case MSR_KVM_WALL_CLOCK: case MSR_KVM_SYSTEM_TIME:
+	case MSR_KVM_WALL_CLOCK_NEW: case MSR_KVM_SYSTEM_TIME_NEW:
+	case MSR_KVM_STEAL_TIME:
+		return kvm_pvtime_get_msr(vcpu, index, data);
 	/* Read as zero for guests, as KVM does; not saved state. */
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_EBL_CR_POWERON:
@@ -634,6 +646,10 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data,
 		if (!guest_pv_has(vcpu, KVM_FEATURE_PV_EOI))
 			return 1;
 		return kvm_pv_eoi_set_msr(vcpu, data);
+	case MSR_KVM_WALL_CLOCK: case MSR_KVM_SYSTEM_TIME:
+	case MSR_KVM_WALL_CLOCK_NEW: case MSR_KVM_SYSTEM_TIME_NEW:
+	case MSR_KVM_STEAL_TIME:
+		return kvm_pvtime_set_msr(vcpu, index, data, host_initiated);
 	default:
 		return kvm_apf_set_msr(vcpu, index, data, host_initiated);
 	}

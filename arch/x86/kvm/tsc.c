@@ -4,13 +4,15 @@
  *
  * The guest TSC is the host TSC plus a per-vCPU offset, with no scaling:
  * the guest runs at the host's TSC frequency, which KVM_GET_TSC_KHZ
- * reports.  That frequency is measured once per process, against
+ * reports.  A change of offset is told to kvmclock.c, whose pages convert
+ * the guest TSC to time and whose master clock needs equal offsets.  That frequency is measured once per process, against
  * CLOCK_MONOTONIC_RAW.
  */
 #include <errno.h>
 #include <time.h>
 #include <x86intrin.h>
 
+#include "kvmclock.h"
 #include "x86.h"
 
 /* KVM accepts a requested rate this close to the host's (tsc_tolerance_ppm). */
@@ -85,13 +87,16 @@ void kvm_write_guest_tsc(struct kvm_vcpu *vcpu, uint64_t tsc, bool host_initiate
 	vcpu->arch.tsc_offset = (int64_t)(tsc - kvm_host_rdtsc());
 	if (!host_initiated)
 		vcpu->arch.tsc_adjust += vcpu->arch.tsc_offset - old;
+	kvm_pvtime_tsc_changed(vcpu);
 }
 
 /* A guest write of IA32_TSC_ADJUST moves the TSC with it; a host one does not. */
 void kvm_write_tsc_adjust(struct kvm_vcpu *vcpu, uint64_t val, bool host_initiated)
 {
-	if (!host_initiated)
+	if (!host_initiated && val != vcpu->arch.tsc_adjust) {
 		vcpu->arch.tsc_offset += (int64_t)(val - vcpu->arch.tsc_adjust);
+		kvm_pvtime_tsc_changed(vcpu);
+	}
 	vcpu->arch.tsc_adjust = val;
 }
 
@@ -139,6 +144,7 @@ long kvm_vcpu_tsc_attr(struct kvm_vcpu *vcpu, unsigned int ioctl,
 		if (copy_from_user(&off, (void *)(uintptr_t)attr->addr, sizeof(off)))
 			return -EFAULT;
 		vcpu->arch.tsc_offset = (int64_t)off;
+		kvm_pvtime_tsc_changed(vcpu);
 		return 0;
 	}
 }

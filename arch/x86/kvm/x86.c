@@ -26,6 +26,7 @@
 
 #include "platform.h"
 #include "dirty_ring.h"
+#include "kvmclock.h"
 #include "x86.h"
 
 #define KVM_NR_INTERRUPTS 256
@@ -60,13 +61,14 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 	/* All vCPUs share one offset: their TSCs start at 0 and stay in sync. */
 	kvm->arch.default_tsc_offset = -(int64_t)kvm_host_rdtsc();
 	kvm_host_tsc_khz();
-	return 0;
+	return kvm_clock_init(kvm);
 }
 
 void kvm_arch_destroy_vm(struct kvm *kvm)
 {
 	kvm_platform_destroy(kvm);
 	kvm_free_msr_filter(kvm);
+	kvm_clock_destroy(kvm);
 }
 
 /*
@@ -107,7 +109,12 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 	/* guest MAXPHYADDR below the engine's: cpu/emulator.c */
 	case KVM_CAP_SMALLER_MAXPHYADDR:
 	case KVM_CAP_EXIT_ON_EMULATION_FAILURE:
+	case KVM_CAP_KVMCLOCK_CTRL:
 		return 1;
+	case KVM_CAP_ADJUST_CLOCK:
+		return KVM_CLOCK_VALID_FLAGS;
+	case KVM_CAP_STEAL_TIME:
+		return kvm_steal_time_advertised();
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return KVM_X86_VALID_QUIRKS;
 	case KVM_CAP_SET_GUEST_DEBUG2:
@@ -257,6 +264,10 @@ long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void *argp)
 		return kvm_vm_ioctl_set_identity_map_addr(kvm, argp);
 	case KVM_SET_BOOT_CPU_ID:
 		return kvm_vm_ioctl_set_boot_cpu_id(kvm, (unsigned long)argp);
+	case KVM_GET_CLOCK:
+		return kvm_vm_ioctl_get_clock(kvm, argp);
+	case KVM_SET_CLOCK:
+		return kvm_vm_ioctl_set_clock(kvm, argp);
 	default:
 		return kvm_platform_vm_ioctl(kvm, ioctl, argp);
 	}
@@ -620,8 +631,11 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	}
 	a->tsc_offset = vcpu->kvm->arch.default_tsc_offset;
 	a->tsc_khz = kvm_host_tsc_khz();
-	r = kvm_platform_vcpu_create(vcpu);
+	r = kvm_pvtime_create(vcpu);
+	if (!r)
+		r = kvm_platform_vcpu_create(vcpu);
 	if (r) {
+		kvm_pvtime_destroy(vcpu);
 		x86_cpu_destroy(&a->cpu);
 		kvm_apf_vcpu_destroy(vcpu);
 		return r;
@@ -638,6 +652,7 @@ void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
 	kvm_apf_vcpu_destroy(vcpu);
 	kvm_platform_vcpu_destroy(vcpu);
+	kvm_pvtime_destroy(vcpu);
 	x86_cpu_destroy(vcpu_cpu(vcpu));
 	kvm_cpuid_free(vcpu);
 }
@@ -1497,6 +1512,8 @@ static long vcpu_ioctl_other(struct kvm_vcpu *vcpu, unsigned int ioctl, void *ar
 		return vcpu->arch.tsc_khz;
 	case KVM_SET_TSC_KHZ:
 		return kvm_set_tsc_khz(vcpu, (uint32_t)(unsigned long)argp);
+	case KVM_KVMCLOCK_CTRL:
+		return kvm_set_guest_paused(vcpu);
 	default:
 		return -EINVAL;	/* KVM's answer for unknown vCPU ioctls */
 	}
@@ -1839,6 +1856,7 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 			}
 		}
 		vcpu->arch.ran = true;
+		kvm_pvtime_enter_guest(vcpu);
 
 		/* BLOCKIRQ holds NMIs and SMIs back too */
 		nmi_held = guest_debug_blocks_irqs(cpu) && cpu->ev.nmi_pending;
@@ -1923,6 +1941,7 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	r = -EINTR;
 	if (run->immediate_exit)
 		goto out;
+	kvm_pvtime_run_begin(vcpu);
 	r = vcpu_run(vcpu);
 	kvm_apf_vcpu_put(vcpu);
 out:

@@ -63,6 +63,12 @@ int kvm_write_guest(struct kvm *kvm, int as_id, gpa_t gpa, const void *data, siz
 	return 0;
 }
 
+/* The fake has no KVM_RUN thread of its own: nothing runs a vCPU. */
+struct kvm_vcpu *kvm_get_running_vcpu(void)
+{
+	return NULL;
+}
+
 void kvm_vcpu_kick(struct kvm_vcpu *vcpu)
 {
 	atomic_store(&vcpu->kick, true);

@@ -559,10 +559,13 @@ static void test_check_extension(void **state)
 		{ KVM_CAP_IRQCHIP, 1 }, { KVM_CAP_PIT2, 1 }, { KVM_CAP_PIT_STATE2, 1 },
 		{ KVM_CAP_IRQ_INJECT_STATUS, 1 }, { KVM_CAP_IRQ_ROUTING, 4096 },
 		{ KVM_CAP_X2APIC_API, 3 }, { KVM_CAP_SPLIT_IRQCHIP, 1 },
+		/* kvmclock.c */
+		{ KVM_CAP_ADJUST_CLOCK, KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME |
+		  KVM_CLOCK_HOST_TSC }, { KVM_CAP_KVMCLOCK_CTRL, 1 },
 		/* Not implemented: not reported. */
 		{ KVM_CAP_TSC_CONTROL, 0 }, { KVM_CAP_MCE, 0 },
 		{ KVM_CAP_EXCEPTION_PAYLOAD, 0 },
-		{ KVM_CAP_ADJUST_CLOCK, 0 }, { KVM_CAP_NESTED_STATE, 0 },
+		{ KVM_CAP_NESTED_STATE, 0 },
  { KVM_CAP_EXIT_HYPERCALL, 0 },
 		{ 100000, 0 },
 	};
