@@ -175,14 +175,12 @@ static int kvm_rw_guest(struct kvm *kvm, int as_id, gpa_t gpa, void *data,
 		size_t n = PAGE_SIZE - off < len ? PAGE_SIZE - off : len;
 		uint8_t *hva = kvm_gfn_to_hva(kvm, as_id, gpa >> PAGE_SHIFT, write);
 
-		if (!hva) {
+		/* the slot's memory may be unusable (PROT_NONE, unmapped...) */
+		if (!hva || (write ? copy_to_user(hva + off, data, n) :
+				     copy_from_user(data, hva + off, n))) {
 			r = -EFAULT;
 			break;
 		}
-		if (write)
-			memcpy(hva + off, data, n);
-		else
-			memcpy(data, hva + off, n);
 		gpa += n;
 		data = (uint8_t *)data + n;
 		len -= n;
