@@ -7,6 +7,7 @@
 #include <link.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "front.h"
 
@@ -78,6 +79,53 @@ static int front_find_self(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;
 }
 
+#ifdef SKVM_SANITIZER_RUNTIME_NAME
+/*
+ * In a sanitizer build, the runtime's own calls (its symbolizer mmaps the
+ * program's ELF files while it holds its report lock) must not enter the
+ * instrumented core either: [lo, hi) of the loaded runtime.
+ */
+static _Atomic uintptr_t front_rt_lo, front_rt_hi;
+
+static int front_find_runtime(struct dl_phdr_info *info, size_t size,
+			      void *data)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+
+	if (!info->dlpi_name || !strstr(info->dlpi_name,
+					 SKVM_SANITIZER_RUNTIME_NAME))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (info->dlpi_addr + ph->p_vaddr < lo)
+			lo = info->dlpi_addr + ph->p_vaddr;
+		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
+			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+	}
+	atomic_store(&front_rt_hi, hi);
+	atomic_store(&front_rt_lo, lo);
+	return 1;
+}
+
+static bool front_from_runtime(uintptr_t a)
+{
+	if (!atomic_load(&front_rt_lo)) {
+		atomic_store(&front_rt_lo, 1);	/* not loaded: empty range */
+		atomic_store(&front_rt_hi, 1);
+		dl_iterate_phdr(front_find_runtime, NULL);
+	}
+	return a >= atomic_load(&front_rt_lo) && a < atomic_load(&front_rt_hi);
+}
+#else
+static bool front_from_runtime(uintptr_t a)
+{
+	return false;
+}
+#endif
+
 bool front_from_self(const void *addr)
 {
 	uintptr_t a = (uintptr_t)addr;
@@ -87,5 +135,6 @@ bool front_from_self(const void *addr)
 	/* Racing first callers compute the same range: harmless. */
 	if (!atomic_load(&front_self_lo))
 		dl_iterate_phdr(front_find_self, NULL);
-	return a >= atomic_load(&front_self_lo) && a < atomic_load(&front_self_hi);
+	return (a >= atomic_load(&front_self_lo) &&
+		a < atomic_load(&front_self_hi)) || front_from_runtime(a);
 }

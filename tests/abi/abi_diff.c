@@ -220,8 +220,9 @@ static const char *next_line(const char **p, size_t *len)
 
 static void dump(const char *title, const char *text)
 {
-	print_error("---- %s ----\n%s%s", title, text,
-		    *text && text[strlen(text) - 1] == '\n' ? "" : "\n");
+	/* not print_error(): cmocka cuts its messages short */
+	fprintf(stderr, "---- %s ----\n%s%s", title, text,
+		*text && text[strlen(text) - 1] == '\n' ? "" : "\n");
 }
 
 /* Returns 0 when equal; otherwise reports the first difference. */

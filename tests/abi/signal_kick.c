@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -27,7 +28,7 @@ GUEST_CODE(spin,
 
 static struct vm v;
 static volatile sig_atomic_t handler_ran;
-static volatile int vcpu_ready;
+static atomic_int vcpu_ready;
 
 static void on_usr1(int sig)
 {
@@ -55,7 +56,7 @@ static void *vcpu_thread(void *arg)
 	chk("KVM_SET_SIGNAL_MASK", ioctl(v.vcpu, KVM_SET_SIGNAL_MASK, m));
 	free(m);
 
-	vcpu_ready = 1;
+	atomic_store(&vcpu_ready, 1);
 	rc = ioctl(v.vcpu, KVM_RUN, 0);
 	e = errno;
 	chk("KVM_RUN", rc);
@@ -91,7 +92,7 @@ int main(void)
 
 	die_unless(pthread_create(&t, NULL, vcpu_thread, NULL) == 0,
 		   "pthread_create");
-	while (!vcpu_ready)
+	while (!atomic_load(&vcpu_ready))
 		nanosleep(&ms, NULL);
 	ms.tv_nsec = 50000000;		/* let the guest spin a while */
 	nanosleep(&ms, NULL);

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <urcu-bp.h>
+#include "kvm_rcu.h"
 
 #include "guest_memfd.h"
 #include "kvm_file.h"

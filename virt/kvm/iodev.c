@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <urcu-bp.h>
+#include "kvm_rcu.h"
 
 #include "iodev.h"
 

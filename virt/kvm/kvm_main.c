@@ -17,7 +17,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#include <urcu-bp.h>
+#include "kvm_rcu.h"
 
 #include "binary_stats.h"
 #include "coalesced_mmio.h"

@@ -10,7 +10,7 @@
  * that checked it.
  */
 #include <errno.h>
-#include <urcu-bp.h>
+#include "kvm_rcu.h"
 
 #include "pfncache.h"
 

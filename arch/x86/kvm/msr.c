@@ -16,7 +16,7 @@
 #include <linux/kvm_para.h>
 #include <stdlib.h>
 #include <string.h>
-#include <urcu-bp.h>
+#include "kvm_rcu.h"
 
 #include <asm/kvm_para.h>
 

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <urcu-bp.h>
+#include "kvm_rcu.h"
 
 #include "platform.h"
 #include "dirty_ring.h"
