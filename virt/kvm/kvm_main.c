@@ -627,7 +627,9 @@ bool kvm_vcpu_wake_up(struct kvm_vcpu *vcpu)
 	if (!atomic_load(&vcpu->waiting))
 		return false;
 	syscall(SYS_futex, &vcpu->wait_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-	kvm_vcpu_stat(vcpu)->generic.halt_wakeup++;
+	/* any thread may wake a vCPU: count without losing increments */
+	__atomic_fetch_add(&kvm_vcpu_stat(vcpu)->generic.halt_wakeup, 1,
+			   __ATOMIC_RELAXED);
 	return true;
 }
 

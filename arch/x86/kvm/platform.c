@@ -19,7 +19,7 @@
 #include <linux/kvm_para.h>
 #include <stdlib.h>
 #include <string.h>
-#include <urcu-bp.h>
+#include "kvm_rcu.h"
 
 #include "platform.h"
 #include "x86.h"

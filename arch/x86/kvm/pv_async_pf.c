@@ -27,7 +27,7 @@
 #include <errno.h>
 #include <linux/kvm_para.h>
 #include <stdlib.h>
-#include <urcu-bp.h>
+#include "kvm_rcu.h"
 
 #include "async_pf.h"
 #include "pfncache.h"

@@ -64,7 +64,8 @@ static bool sr_hook(struct gvm *v, int cpu, uint16_t port, uint8_t val, uint64_t
 	(void)cpu;
 	if (port != G_PORT_REPORT)
 		return false;
-	if (s->reports[val]++) {
+	/* reports[] is polled by the main thread (pred_reports) */
+	if (__atomic_fetch_add(&s->reports[val], 1, __ATOMIC_SEQ_CST)) {
 		s->sum_ns[val] += ns - s->last_ns[val];
 		s->intervals[val]++;
 	}
@@ -77,7 +78,7 @@ static bool pred_reports(struct gvm *v, void *arg)
 	const int *want = arg;		/* {vector, count} */
 	struct sr_state *s = v->opaque;
 
-	return s->reports[want[0]] >= want[1];
+	return __atomic_load_n(&s->reports[want[0]], __ATOMIC_SEQ_CST) >= want[1];
 }
 
 static void wait_reports(struct gvm *v, int vec, int n)
