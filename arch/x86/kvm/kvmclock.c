@@ -53,7 +53,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <urcu-bp.h>
+#include "kvm_rcu.h"
 
 #include <linux/kvm_para.h>
 
