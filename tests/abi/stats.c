@@ -189,6 +189,7 @@ int main(void)
 	stats_open(&again, v.vcpu, "KVM_GET_STATS_FD on the vCPU again", id);
 	chk("  its offset", lseek(again.fd, 0, SEEK_CUR));
 	close(again.fd);
+	free(again.descs);
 
 	tr("# counters after 3 OUT, 2 MMIO writes and a HLT");
 	for (i = 0; moved[i]; i++)
@@ -208,6 +209,8 @@ int main(void)
 	   value(&vcpu, "exits") - exits0 >= 6 ? "yes" : "no");
 	close(vm.fd);
 	close(vcpu.fd);
+	free(vm.descs);
+	free(vcpu.descs);
 	vm_destroy(&v);
 	return 0;
 }
