@@ -153,8 +153,8 @@ static int cpuid_add_range(struct cpuid_array *a, uint32_t base)
  * implements: kvmclock (both MSR pairs, and the stable bit of its pages),
  * PV_SCHED_YIELD (KVM_HC_SCHED_YIELD), ASYNC_PF and ASYNC_PF_INT
  * (pv_async_pf.c), PV_EOI (MSR_KVM_PV_EOI_EN) and PV_SEND_IPI
- * (KVM_HC_SEND_IPI); steal time only once it may be offered
- * (kvm_steal_time_advertised(), kvmclock.c).
+ * (KVM_HC_SEND_IPI), and steal time when the host keeps schedstat
+ * (kvmclock.c).
  */
 static int cpuid_add_kvm_leaves(struct cpuid_array *a)
 {
@@ -175,7 +175,7 @@ static int cpuid_add_kvm_leaves(struct cpuid_array *a)
 		       1u << KVM_FEATURE_CLOCKSOURCE |
 		       1u << KVM_FEATURE_CLOCKSOURCE2 |
 		       1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
-	if (kvm_steal_time_advertised())
+	if (kvm_steal_time_supported())
 		r[CPUID_EAX] |= 1u << KVM_FEATURE_STEAL_TIME;
 	return cpuid_add(a, KVM_CPUID_FEATURES_LEAF, 0, r);
 }

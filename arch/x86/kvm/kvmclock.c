@@ -539,18 +539,6 @@ bool kvm_steal_time_supported(void)
 	return steal_supported;
 }
 
-/*
- * Not yet: Linux guests that see KVM_FEATURE_STEAL_TIME (its paravirt
- * vcpu_is_preempted and steal clock) fail to boot on the engine now and
- * then (list corruption, a wild jump), whether or not the page is ever
- * written; until that is found, steal time works for a VMM that sets the
- * bit in the guest's CPUID itself but is not offered.
- */
-bool kvm_steal_time_advertised(void)
-{
-	return false;
-}
-
 /* schedstat: "run-time run-delay timeslices", in ns. */
 static int read_run_delay(int fd, uint64_t *run_delay)
 {

@@ -45,8 +45,6 @@ void kvm_pvtime_destroy(struct kvm_vcpu *vcpu);
 
 /* Does the host keep the accounting steal time needs (schedstat)? */
 bool kvm_steal_time_supported(void);
-/* Is steal time offered (CPUID 0x40000001, KVM_CAP_STEAL_TIME)? */
-bool kvm_steal_time_advertised(void);
 
 /*
  * The paravirtual time MSRs (MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, their

@@ -114,7 +114,7 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_ADJUST_CLOCK:
 		return KVM_CLOCK_VALID_FLAGS;
 	case KVM_CAP_STEAL_TIME:
-		return kvm_steal_time_advertised();
+		return kvm_steal_time_supported();
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return KVM_X86_VALID_QUIRKS;
 	case KVM_CAP_SET_GUEST_DEBUG2:
