@@ -1304,24 +1304,32 @@ int kvm_dev_open(int flags)
 
 /* --- Dispatch from the front -------------------------------------------- */
 
+/*
+ * The ioctl system call takes its command as an unsigned int: the upper
+ * half of the word is dropped before any driver sees it.  Programs that
+ * keep the command in an int (QEMU's kvm_vm_ioctl does) hand libc a
+ * sign-extended value for every _IOR/_IOWR command, which must reach the
+ * same case as the kernel's.
+ */
 int kvm_fd_ioctl(int fd, unsigned long request, void *arg, long *ret)
 {
 	struct kvm_file *f = kvm_file_get(fd);
+	unsigned int cmd = (unsigned int)request;
 
 	if (!f)
 		return 0;
 	switch (f->kind) {
 	case KVM_FILE_SYSTEM:
-		*ret = kvm_dev_ioctl(request, arg);
+		*ret = kvm_dev_ioctl(cmd, arg);
 		break;
 	case KVM_FILE_VM:
-		*ret = kvm_vm_ioctl(f->obj, request, arg);
+		*ret = kvm_vm_ioctl(f->obj, cmd, arg);
 		break;
 	case KVM_FILE_VCPU:
-		*ret = kvm_vcpu_ioctl(f->obj, request, arg);
+		*ret = kvm_vcpu_ioctl(f->obj, cmd, arg);
 		break;
 	case KVM_FILE_DEVICE:
-		*ret = kvm_device_ioctl(f->obj, request, arg);
+		*ret = kvm_device_ioctl(f->obj, cmd, arg);
 		break;
 	default:
 		*ret = -ENOTTY;

@@ -276,6 +276,47 @@ static void test_create_vcpu(void **state)
 	close(kvm);
 }
 
+/*
+ * The kernel takes the command as an unsigned int, so a command that a
+ * program kept in an int and libc sign-extended to a long still works:
+ * one _IOR/_IOWR command per kind of fd.
+ */
+static unsigned long sign_extended(unsigned int cmd)
+{
+	return (unsigned long)(long)(int)cmd;
+}
+
+static void test_sign_extended_command(void **state)
+{
+	int kvm = sys_fd(), vm = new_vm(kvm), vcpu;
+	struct kvm_irq_level irq = { .irq = 4, .level = 1 };
+	struct kvm_regs regs;
+	struct {
+		struct kvm_msr_list l;
+		uint32_t idx[1024];
+	} msrs = { .l.nmsrs = 1024 };
+
+	assert_true(sign_extended(KVM_GET_MSR_INDEX_LIST) >> 32);
+	assert_int_equal(skvm_ioctl(kvm, sign_extended(KVM_GET_MSR_INDEX_LIST),
+				    &msrs), 0);
+	assert_true(msrs.l.nmsrs > 0);
+	assert_int_equal(skvm_ioctl(vm, KVM_CREATE_IRQCHIP, 0), 0);
+	assert_int_equal(skvm_ioctl(vm, sign_extended(KVM_IRQ_LINE_STATUS),
+				    &irq), 0);
+	vcpu = skvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_true(vcpu >= 0);
+	memset(&regs, 0xff, sizeof(regs));
+	assert_int_equal(skvm_ioctl(vcpu, sign_extended(KVM_GET_REGS), &regs),
+			 0);
+	assert_int_equal(regs.rip, 0xfff0);
+	/* Bits above 31 never select another command. */
+	assert_int_equal(skvm_ioctl(kvm, KVM_GET_API_VERSION | (1UL << 40), 0),
+			 12);
+	close(vcpu);
+	close(vm);
+	close(kvm);
+}
+
 static void test_max_vcpu_id_cap(void **state)
 {
 	int kvm = sys_fd(), vm = new_vm(kvm);
@@ -409,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_dirty_log_basic),
 		cmocka_unit_test(test_create_vcpu),
 		cmocka_unit_test(test_max_vcpu_id_cap),
+		cmocka_unit_test(test_sign_extended_command),
 		cmocka_unit_test(test_lifetime_vm_and_vcpu),
 		cmocka_unit_test(test_dup_keeps_vm),
 		cmocka_unit_test(test_fork_eio),
