@@ -114,6 +114,9 @@ static void pit_arm(struct kvm_pit *pit)
 
 	pit->timer_expires = 0;
 	kvm_hrtimer_cancel(&pit->timer);
+	/* A new count forgets the ticks owed and the one in flight, as KVM's. */
+	pit->pending = 0;
+	pit->inflight = false;
 	switch (c->mode) {
 	case 2:
 	case 3:
