@@ -306,6 +306,21 @@ static void test_irq0_reinject(void **state)
 	teardown(NULL);
 }
 
+/* Loading a count forgets the tick in flight and those owed, as KVM's. */
+static void test_irq0_reinject_reload(void **state)
+{
+	setup(NULL);
+	program(0, 2, 0, KVM_PIT_FREQ / 200);	/* 5 ms */
+	usleep(30000);
+	assert_int_equal(atomic_load(&ticks), 1);
+	program(0, 2, 0, KVM_PIT_FREQ / 200);
+	usleep(30000);
+	assert_int_equal(atomic_load(&ticks), 2);	/* no ack was needed */
+	kvm_pit_ack_irq(pit);
+	assert_int_equal(atomic_load(&ticks), 3);	/* one owed since the reload */
+	teardown(NULL);
+}
+
 /* --- Save/restore -------------------------------------------------------------- */
 
 static void test_save_restore(void **state)
@@ -362,6 +377,7 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_gate);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_irq0_periodic);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_irq0_reinject);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_irq0_reinject_reload);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_save_restore);
 	return _cmocka_run_group_tests("i8254", tests, n, NULL, NULL);
 }
