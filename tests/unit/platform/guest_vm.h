@@ -516,6 +516,31 @@ static inline void gvm_finish(struct gvm *v)
 	gvm_join(v, 20000);
 }
 
+/*
+ * A periodic source armed (or restored) at t0 fired n times, the last at
+ * t_last.  Its ticks are due at t0 + k x period at the earliest (the
+ * first of a restored one may be due at once), and late ticks are
+ * delivered late (reinjection) or dropped, never early: so at most
+ * (t_last - t0) / period + first_at_once ticks.  Not absurdly slow
+ * either: the mean period is within 3x, with 1 s of slack for a host
+ * that stalls the vCPU thread.  A check that holds on a loaded host.
+ */
+static inline void gvm_check_rate(const char *what, uint64_t t0, uint64_t t_last,
+				  int n, uint64_t period, bool first_at_once)
+{
+	uint64_t span = t_last - t0;
+	/* 0.1%: the PIT rounds the count to its 1.193182 MHz clock. */
+	uint64_t most = span / (period - period / 1000) + (first_at_once ? 1 : 0);
+
+	print_message("    mean period %.2f ms over %d\n", (double)span / 1e6 / n, n);
+	if ((uint64_t)n > most)
+		fail_msg("%s: %d ticks in %.3f ms, period %.3f ms", what, n,
+			 (double)span / 1e6, (double)period / 1e6);
+	if (span > 3 * (uint64_t)n * period + 1000000000ull)
+		fail_msg("%s: %d ticks took %.3f ms, period %.3f ms", what, n,
+			 (double)span / 1e6, (double)period / 1e6);
+}
+
 static inline void gvm_destroy(struct gvm *v)
 {
 	for (int i = 0; i < v->n; i++) {
