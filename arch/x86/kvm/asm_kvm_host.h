@@ -149,6 +149,11 @@ struct kvm_vcpu_arch {
 	uint64_t tsc_adjust;		/* IA32_TSC_ADJUST */
 	uint64_t misc_enable;		/* IA32_MISC_ENABLE */
 	uint64_t mcg_cap, mcg_status, mcg_ctl;
+	/* MCi_CTL, _STATUS, _ADDR, _MISC of each bank (mce.c) */
+#define KVM_MAX_MCE_BANKS 32
+	uint64_t mce_banks[4 * KVM_MAX_MCE_BANKS];
+	/* KVM_X86_SET_MCE asked for a shutdown: the next KVM_RUN reports it */
+	bool shutdown_pending;
 	uint64_t ucode_rev;		/* IA32_UCODE_REV (BIOS_SIGN_ID) */
 	uint64_t arch_capabilities;	/* IA32_ARCH_CAPABILITIES */
 	uint64_t power_ctl;		/* MSR_IA32_POWER_CTL */

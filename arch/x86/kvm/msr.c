@@ -489,6 +489,8 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data,
 		*data = 0;
 		break;
 	default:
+		if (kvm_mce_is_bank_msr(index))
+			return kvm_mce_get_msr(vcpu, index, data);
 		return kvm_apf_get_msr(vcpu, index, data);
 	}
 	return 0;
@@ -501,7 +503,7 @@ static int set_mcg(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data,
 
 	switch (index) {
 	case MSR_IA32_MCG_CAP:
-		/* Read-only: machine-check banks are not emulated (yet). */
+		/* Read-only: KVM_X86_SETUP_MCE chooses it. */
 		return !(host_initiated && data == a->mcg_cap);
 	case MSR_IA32_MCG_STATUS:
 		a->mcg_status = data;
@@ -651,6 +653,8 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data,
 	case MSR_KVM_STEAL_TIME:
 		return kvm_pvtime_set_msr(vcpu, index, data, host_initiated);
 	default:
+		if (kvm_mce_is_bank_msr(index))
+			return kvm_mce_set_msr(vcpu, index, data, host_initiated);
 		return kvm_apf_set_msr(vcpu, index, data, host_initiated);
 	}
 	return 0;
@@ -664,9 +668,9 @@ void kvm_msr_reset(struct kvm_vcpu *vcpu)
 	a->tsc_adjust = 0;
 	a->misc_enable = MISC_ENABLE_RESET;
 	a->power_ctl = 0;
-	a->mcg_cap = 0;
 	a->mcg_status = 0;
 	a->mcg_ctl = 0;
+	kvm_mce_vcpu_reset(vcpu);
 	a->ucode_rev = KVM_UCODE_REV_DEFAULT;
 	a->arch_capabilities = KVM_SUPPORTED_ARCH_CAP;
 }

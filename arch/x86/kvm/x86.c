@@ -146,6 +146,8 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 		return KVM_MAX_VCPUS;
 	case KVM_CAP_MAX_VCPU_ID:
 		return KVM_MAX_VCPU_IDS;
+	case KVM_CAP_MCE:
+		return KVM_MAX_MCE_BANKS;
 	default:
 		return 0;
 	}
@@ -296,6 +298,8 @@ long kvm_arch_dev_ioctl(unsigned int ioctl, void *argp)
 		return kvm_dev_ioctl_get_feature_msrs(argp);
 	case KVM_GET_SUPPORTED_CPUID:
 		return kvm_dev_ioctl_get_supported_cpuid(argp);
+	case KVM_X86_GET_MCE_CAP_SUPPORTED:
+		return kvm_mce_get_cap_supported(argp);
 	default:
 		return -EINVAL;
 	}
@@ -1528,6 +1532,9 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, void *argp)
 	r = kvm_platform_vcpu_ioctl(vcpu, ioctl, argp);
 	if (r != -ENOTTY)
 		return r;
+	r = kvm_mce_vcpu_ioctl(vcpu, ioctl, argp);
+	if (r != -ENOTTY)
+		return r;
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
@@ -1941,6 +1948,13 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	r = -EINTR;
 	if (run->immediate_exit)
 		goto out;
+	if (vcpu->arch.shutdown_pending) {
+		/* KVM's KVM_REQ_TRIPLE_FAULT, from KVM_X86_SET_MCE */
+		vcpu->arch.shutdown_pending = false;
+		run->exit_reason = KVM_EXIT_SHUTDOWN;
+		r = 0;
+		goto out;
+	}
 	kvm_pvtime_run_begin(vcpu);
 	r = vcpu_run(vcpu);
 	kvm_apf_vcpu_put(vcpu);

@@ -133,6 +133,17 @@ void kvm_free_msr_filter(struct kvm *kvm);
 /* Number of MSRs in the KVM_GET_MSR_INDEX_LIST answer, and the list. */
 unsigned int kvm_msr_index_list(const uint32_t **list);
 
+/* --- mce.c --------------------------------------------------------------- */
+
+void kvm_mce_vcpu_reset(struct kvm_vcpu *vcpu);
+bool kvm_mce_is_bank_msr(uint32_t index);
+int kvm_mce_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data);
+int kvm_mce_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data,
+		    bool host_initiated);
+long kvm_mce_get_cap_supported(void *argp);
+/* KVM_X86_SETUP_MCE, KVM_X86_SET_MCE; -ENOTTY for any other ioctl. */
+long kvm_mce_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, void *argp);
+
 /* --- tsc.c --------------------------------------------------------------- */
 
 /* Host TSC frequency, measured once per process. */

@@ -150,3 +150,15 @@ void backend_free(struct backend *b)
 	}
 	free(b);
 }
+
+int harness_setup(void **state)
+{
+	*state = harness_new();
+	return 0;
+}
+
+int harness_teardown(void **state)
+{
+	harness_free(*state);
+	return 0;
+}

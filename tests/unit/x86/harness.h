@@ -37,6 +37,9 @@ struct backend {
 
 struct harness *harness_new(void);
 void harness_free(struct harness *h);
+/* cmocka setup/teardown giving each test a fresh harness in *state. */
+int harness_setup(void **state);
+int harness_teardown(void **state);
 
 long h_vcpu(struct harness *h, unsigned long req, void *arg);
 long h_vm(struct harness *h, unsigned long req, void *arg);

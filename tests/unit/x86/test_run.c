@@ -562,8 +562,10 @@ static void test_check_extension(void **state)
 		/* kvmclock.c */
 		{ KVM_CAP_ADJUST_CLOCK, KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME |
 		  KVM_CLOCK_HOST_TSC }, { KVM_CAP_KVMCLOCK_CTRL, 1 },
+		/* mce.c */
+		{ KVM_CAP_MCE, 32 },
 		/* Not implemented: not reported. */
-		{ KVM_CAP_TSC_CONTROL, 0 }, { KVM_CAP_MCE, 0 },
+		{ KVM_CAP_TSC_CONTROL, 0 },
 		{ KVM_CAP_EXCEPTION_PAYLOAD, 0 },
 		{ KVM_CAP_NESTED_STATE, 0 },
  { KVM_CAP_EXIT_HYPERCALL, 0 },
