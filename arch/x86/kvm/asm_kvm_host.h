@@ -115,7 +115,6 @@ struct kvm_arch {
 	bool exit_on_emulation_error;
 	/* KVM_X86_SET_MSR_FILTER; RCU-published, NULL = no filter (msr.c) */
 	struct kvm_x86_msr_filter *msr_filter;
-	int64_t default_tsc_offset;	/* new vCPUs' TSC offset (TSC 0 at VM creation) */
 	struct kvm_platform *platform;	/* NULL until KVM_CREATE_IRQCHIP/PIT2 */
 	struct kvm_clock *clock;	/* kvmclock.c */
 };

@@ -74,6 +74,9 @@ struct kvm_clock {
 	bool boot_vcpu_runs_old_kvmclock;
 	_Atomic int matched_vcpus;	/* online vCPUs the last update saw */
 	uint64_t wall_clock;		/* MSR_KVM_WALL_CLOCK(_NEW) */
+	/* the last host write of IA32_TSC, and the offset vCPUs match */
+	uint64_t last_tsc_nsec, last_tsc_write, last_tsc_khz;
+	int64_t cur_tsc_offset;
 	_Atomic uint64_t generation;	/* bumped when every vCPU must update */
 };
 
@@ -277,8 +280,44 @@ int kvm_clock_init(struct kvm *kvm)
 	ns = atomic_load(&kc->use_master_clock) ? kc->master_kernel_ns :
 						    clock_ns(CLOCK_MONOTONIC_RAW);
 	kc->kvmclock_offset = -(int64_t)ns;
+	/* no TSC written yet: the first vCPU's creation writes 0 and starts one */
+	kc->last_tsc_nsec = clock_ns(CLOCK_MONOTONIC_RAW);
 	pthread_mutex_unlock(&kc->lock);
 	return 0;
+}
+
+/*
+ * A host write of IA32_TSC, as KVM takes it (kvm_synchronize_tsc): a
+ * write of 0 (a VMM resetting its vCPUs one after the other), or of a
+ * value within a second of TSC ticks of where the last written value has
+ * got to since, means "in sync with the others": the vCPU gets the offset
+ * the others have, not one computed from this instant.  Any other value
+ * starts a new offset, which later writes may match.
+ */
+int64_t kvm_synchronize_tsc(struct kvm_vcpu *vcpu, uint64_t data)
+{
+	struct kvm_clock *kc = vm_clock(vcpu->kvm);
+	uint64_t khz = vcpu->arch.tsc_khz, hz = khz * 1000, ns, expected;
+	int64_t offset = (int64_t)(data - kvm_host_rdtsc());
+	bool synchronizing = data == 0;
+
+	pthread_mutex_lock(&kc->lock);
+	ns = clock_ns(CLOCK_MONOTONIC_RAW);
+	if (!synchronizing) {
+		expected = kc->last_tsc_write +
+			   (uint64_t)((unsigned __int128)(ns - kc->last_tsc_nsec) *
+				      khz / 1000000);
+		synchronizing = data < expected + hz && data + hz > expected;
+	}
+	if (synchronizing && khz == kc->last_tsc_khz)
+		offset = kc->cur_tsc_offset;
+	else
+		kc->cur_tsc_offset = offset;
+	kc->last_tsc_nsec = ns;
+	kc->last_tsc_write = data;
+	kc->last_tsc_khz = khz;
+	pthread_mutex_unlock(&kc->lock);
+	return offset;
 }
 
 void kvm_clock_destroy(struct kvm *kvm)

@@ -59,6 +59,8 @@ long kvm_vm_ioctl_get_clock(struct kvm *kvm, void *argp);
 long kvm_vm_ioctl_set_clock(struct kvm *kvm, void *argp);
 int kvm_set_guest_paused(struct kvm_vcpu *vcpu);
 
+/* The TSC offset for a host write of IA32_TSC (KVM's TSC synchronization). */
+int64_t kvm_synchronize_tsc(struct kvm_vcpu *vcpu, uint64_t data);
 /* The vCPU's TSC offset changed (a TSC write, KVM_VCPU_TSC_OFFSET). */
 void kvm_pvtime_tsc_changed(struct kvm_vcpu *vcpu);
 

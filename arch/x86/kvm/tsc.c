@@ -77,14 +77,18 @@ uint64_t kvm_read_guest_tsc(struct kvm_vcpu *vcpu)
 }
 
 /*
- * A host write sets the TSC (migration, reset).  A guest write moves
+ * A host write sets the TSC (migration, reset), synchronized with the
+ * other vCPUs as KVM does (kvmclock.c).  A guest write moves
  * IA32_TSC_ADJUST by the same amount (Intel SDM Vol. 3, 17.17.3).
  */
 void kvm_write_guest_tsc(struct kvm_vcpu *vcpu, uint64_t tsc, bool host_initiated)
 {
 	int64_t old = vcpu->arch.tsc_offset;
 
-	vcpu->arch.tsc_offset = (int64_t)(tsc - kvm_host_rdtsc());
+	if (host_initiated)
+		vcpu->arch.tsc_offset = kvm_synchronize_tsc(vcpu, tsc);
+	else
+		vcpu->arch.tsc_offset = (int64_t)(tsc - kvm_host_rdtsc());
 	if (!host_initiated)
 		vcpu->arch.tsc_adjust += vcpu->arch.tsc_offset - old;
 	kvm_pvtime_tsc_changed(vcpu);

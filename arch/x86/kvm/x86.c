@@ -58,8 +58,6 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 		return -EINVAL;
 	memset(&kvm->arch, 0, sizeof(kvm->arch));
 	kvm->arch.guest_can_read_msr_platform_info = true;
-	/* All vCPUs share one offset: their TSCs start at 0 and stay in sync. */
-	kvm->arch.default_tsc_offset = -(int64_t)kvm_host_rdtsc();
 	kvm_host_tsc_khz();
 	return kvm_clock_init(kvm);
 }
@@ -633,8 +631,12 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 		kvm_apf_vcpu_destroy(vcpu);
 		return r;
 	}
-	a->tsc_offset = vcpu->kvm->arch.default_tsc_offset;
 	a->tsc_khz = kvm_host_tsc_khz();
+	/*
+	 * KVM's first TSC write (data 0): TSC 0 at the first vCPU's creation,
+	 * and later vCPUs share its offset, so their TSCs are in sync.
+	 */
+	a->tsc_offset = kvm_synchronize_tsc(vcpu, 0);
 	r = kvm_pvtime_create(vcpu);
 	if (!r)
 		r = kvm_platform_vcpu_create(vcpu);

@@ -338,8 +338,17 @@ static void test_kvmclock_vcpus(void **state)
 		prev = c;
 	}
 
-	/* vCPU 1's TSC moves: no master clock, no stable bit, flags 0 */
-	assert_int_equal(set_msr(v.vcpu[1], 0x10 /* IA32_TSC */, 12345), 1);
+	/* a VMM resetting each TSC to 0 keeps them in sync (KVM's rule) */
+	assert_int_equal(set_msr(v.vcpu[0], 0x10 /* IA32_TSC */, 0), 1);
+	usleep(1000);
+	assert_int_equal(set_msr(v.vcpu[1], 0x10, 0), 1);
+	assert_int_equal(tsc_offset(&v, 0), tsc_offset(&v, 1));
+	run_to_out(&v, 0);
+	run_to_out(&v, 1);
+	assert_int_equal(page(&v, 0)->flags & page(&v, 1)->flags, 1);
+
+	/* vCPU 1's TSC moves far: no master clock, no stable bit, flags 0 */
+	assert_int_equal(set_msr(v.vcpu[1], 0x10, 1ULL << 42), 1);
 	run_to_out(&v, 0);
 	run_to_out(&v, 1);
 	assert_int_equal(page(&v, 0)->flags, 0);
