@@ -913,7 +913,9 @@ int kvm_lapic_msr_read(struct kvm_lapic *a, uint32_t msr, uint64_t *val)
 
 	pthread_mutex_lock(&a->lock);
 	if (msr == KVM_MSR_TSC_DEADLINE) {
-		*val = timer_mode(a) == APIC_LVT_TIMER_TSCDEADLINE ? a->tsc_deadline : 0;
+		/* 0 outside TSC-deadline mode or with the LAPIC disabled, as KVM. */
+		*val = hw_enabled(a) && timer_mode(a) == APIC_LVT_TIMER_TSCDEADLINE ?
+		       a->tsc_deadline : 0;
 		goto out;
 	}
 	if (!x2apic_mode(a) || msr < KVM_X2APIC_MSR_BASE ||
@@ -939,7 +941,8 @@ int kvm_lapic_msr_write(struct kvm_lapic *a, uint32_t msr, uint64_t val)
 
 	pthread_mutex_lock(&a->lock);
 	if (msr == KVM_MSR_TSC_DEADLINE) {
-		if (timer_mode(a) == APIC_LVT_TIMER_TSCDEADLINE) {
+		/* Ignored outside TSC-deadline mode; else (re)arms the timer. */
+		if (hw_enabled(a) && timer_mode(a) == APIC_LVT_TIMER_TSCDEADLINE) {
 			a->tsc_deadline = val;
 			timer_arm_deadline(a);
 		}

@@ -126,6 +126,7 @@ static const uint32_t msrs_to_save_base[] = {
 	MSR_MTRRphysBase0 + 12, MSR_MTRRphysBase0 + 13,
 	MSR_MTRRphysBase0 + 14, MSR_MTRRphysBase0 + 15,
 	MSR_IA32_SMBASE, MSR_SMI_COUNT,
+	KVM_MSR_TSC_DEADLINE,
 	MSR_KVM_PV_EOI_EN,
 	MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK,
 	MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
@@ -467,6 +468,11 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data,
 		*data = a->mcg_ctl;
 		break;
 	case MSR_IA32_UCODE_REV:	*data = a->ucode_rev; break;
+	case KVM_MSR_TSC_DEADLINE:
+		/* The in-kernel LAPIC's; 0 without one, as KVM. */
+		*data = 0;
+		kvm_platform_rdmsr(vcpu, index, data);
+		break;
 	case MSR_KVM_PV_EOI_EN:
 		if (!guest_pv_has(vcpu, KVM_FEATURE_PV_EOI))
 			return 1;
@@ -644,6 +650,10 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t data,
 	case MSR_IA32_DEBUGCTLMSR:
 		/* No branch tracing: only 0 is accepted. */
 		return data != 0;
+	case KVM_MSR_TSC_DEADLINE:
+		/* Arms the in-kernel LAPIC's timer in TSC-deadline mode, else ignored. */
+		kvm_platform_wrmsr(vcpu, index, data);
+		break;
 	case MSR_KVM_PV_EOI_EN:
 		if (!guest_pv_has(vcpu, KVM_FEATURE_PV_EOI))
 			return 1;

@@ -1141,6 +1141,16 @@ static bool exception_is_soft(uint8_t nr)
 	return nr == BP_VECTOR || nr == OF_VECTOR;
 }
 
+/* Move the LAPIC's event bit into the engine's pending flag. */
+static void take_lapic_event(struct kvm_vcpu *vcpu, unsigned int bit, bool *pending)
+{
+	if (!lapic_in_kernel(vcpu) ||
+	    !(atomic_fetch_and(&vcpu->arch.apic->events, ~bit) & bit))
+		return;
+	*pending = true;
+	kvm_x86_state_changed(vcpu);
+}
+
 /*
  * KVM_GET_VCPU_EVENTS without KVM_CAP_EXCEPTION_PAYLOAD: a pending
  * exception is also reported as injected; #BP/#OF are not reported.
@@ -1149,11 +1159,12 @@ static void get_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events *e)
 {
 	struct x86_events *ev = &vcpu_cpu(vcpu)->ev;
 
-	/* An SMI the LAPIC accepted is pending already (KVM: KVM_REQ_SMI). */
-	if (lapic_in_kernel(vcpu) &&
-	    (atomic_fetch_and(&vcpu->arch.apic->events, ~KVM_APIC_EV_SMI) &
-	     KVM_APIC_EV_SMI))
-		ev->smi_pending = true;
+	/*
+	 * An NMI or SMI the LAPIC accepted is pending already (KVM:
+	 * process_nmi, KVM_REQ_SMI), so a save before the next run keeps it.
+	 */
+	take_lapic_event(vcpu, KVM_APIC_EV_NMI, &ev->nmi_pending);
+	take_lapic_event(vcpu, KVM_APIC_EV_SMI, &ev->smi_pending);
 	memset(e, 0, sizeof(*e));
 	if (!exception_is_soft(ev->exc_nr)) {
 		e->exception.pending = ev->exc_pending;
@@ -1224,6 +1235,11 @@ static int set_vcpu_events(struct kvm_vcpu *vcpu, const struct kvm_vcpu_events *
 	    vcpu->arch.mp_state == KVM_MP_STATE_INIT_RECEIVED)
 		return -EINVAL;
 
+	/*
+	 * An NMI the LAPIC accepted is folded in first, as KVM's process_nmi:
+	 * a valid nmi.pending then says whether it stays.
+	 */
+	take_lapic_event(vcpu, KVM_APIC_EV_NMI, &ev->nmi_pending);
 	ev->exc_pending = false;
 	ev->exc_injected = e->exception.injected;
 	ev->exc_nr = e->exception.nr;

@@ -47,6 +47,59 @@ static inline void vm_open(struct vm *v, bool irqchip)
 	assert_true(v->run != MAP_FAILED);
 }
 
+/*
+ * Real mode at 0000:1000 with the stack at 0x8000, DS based at ds_base
+ * (the xAPIC page for an unreal DS that reaches it).
+ */
+static inline void vm_real_mode(struct vm *v, uint64_t ds_base)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { 0 };
+
+	assert_int_equal(skvm_ioctl(v->vcpu, KVM_GET_SREGS, &sregs), 0);
+	sregs.cs.base = sregs.cs.selector = 0;
+	sregs.ss.base = sregs.ss.selector = 0;
+	sregs.ds.base = ds_base;
+	assert_int_equal(skvm_ioctl(v->vcpu, KVM_SET_SREGS, &sregs), 0);
+	regs.rip = 0x1000;
+	regs.rsp = 0x8000;
+	regs.rflags = 0x2;
+	assert_int_equal(skvm_ioctl(v->vcpu, KVM_SET_REGS, &regs), 0);
+}
+
+/* Run to the next OUT; check its port, return its byte. */
+static inline int vm_run_out(struct vm *v, uint16_t port)
+{
+	assert_int_equal(skvm_ioctl(v->vcpu, KVM_RUN, 0), 0);
+	if (v->run->exit_reason != KVM_EXIT_IO)
+		fail_msg("exit %u", v->run->exit_reason);
+	if (v->run->io.port != port)
+		fail_msg("OUT to %#x, want %#x", v->run->io.port, port);
+	return ((uint8_t *)v->run)[v->run->io.data_offset];
+}
+
+/* One MSR by KVM_GET_MSRS / KVM_SET_MSRS, which must succeed. */
+static inline uint64_t vm_get_msr(struct vm *v, uint32_t index)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = { .h.nmsrs = 1, .e.index = index };
+
+	assert_int_equal(skvm_ioctl(v->vcpu, KVM_GET_MSRS, &m), 1);
+	return m.e.data;
+}
+
+static inline void vm_set_msr(struct vm *v, uint32_t index, uint64_t data)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = { .h.nmsrs = 1, .e.index = index, .e.data = data };
+
+	assert_int_equal(skvm_ioctl(v->vcpu, KVM_SET_MSRS, &m), 1);
+}
+
 static inline void vm_close(struct vm *v)
 {
 	close(v->vcpu);

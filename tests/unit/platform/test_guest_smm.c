@@ -52,8 +52,6 @@ static void smm_vm_open(struct vm *v)
 		.guest_phys_addr = SMBASE,
 		.memory_size = SMRAM_SIZE,
 	};
-	struct kvm_sregs sregs;
-	struct kvm_regs regs = { 0 };
 
 	vm_open(v, true);
 	smram = mmap(NULL, SMRAM_SIZE, PROT_READ | PROT_WRITE,
@@ -67,32 +65,13 @@ static void smm_vm_open(struct vm *v)
 	memcpy(smram + 0x8000, smi_handler, sizeof(smi_handler));
 	smram[0x100] = MARK;
 
-	assert_int_equal(skvm_ioctl(v->vcpu, KVM_GET_SREGS, &sregs), 0);
-	sregs.cs.base = sregs.cs.selector = 0;
-	sregs.ss.base = sregs.ss.selector = 0;
-	sregs.ds.base = 0xfee00000;		/* unreal DS on the xAPIC */
-	assert_int_equal(skvm_ioctl(v->vcpu, KVM_SET_SREGS, &sregs), 0);
-	regs.rip = 0x1000;
-	regs.rsp = 0x8000;
-	regs.rflags = 0x2;
-	assert_int_equal(skvm_ioctl(v->vcpu, KVM_SET_REGS, &regs), 0);
+	vm_real_mode(v, 0xfee00000);		/* unreal DS on the xAPIC */
 }
 
 static void smm_vm_close(struct vm *v)
 {
 	vm_close(v);
 	munmap(smram, SMRAM_SIZE);
-}
-
-/* Run to the next OUT; check its port, return its byte. */
-static int run_out(struct vm *v, uint16_t port)
-{
-	assert_int_equal(skvm_ioctl(v->vcpu, KVM_RUN, 0), 0);
-	if (v->run->exit_reason != KVM_EXIT_IO)
-		fail_msg("exit %u", v->run->exit_reason);
-	if (v->run->io.port != port)
-		fail_msg("OUT to %#x, want %#x", v->run->io.port, port);
-	return ((uint8_t *)v->run)[v->run->io.data_offset];
 }
 
 static bool in_smm_flag(struct vm *v)
@@ -107,17 +86,6 @@ static struct kvm_vcpu_events events(struct vm *v)
 	assert_int_equal(skvm_ioctl(v->vcpu, KVM_GET_VCPU_EVENTS, &e), 0);
 	assert_true(e.flags & KVM_VCPUEVENT_VALID_SMM);
 	return e;
-}
-
-static uint64_t get_msr(struct vm *v, uint32_t index)
-{
-	struct {
-		struct kvm_msrs h;
-		struct kvm_msr_entry e;
-	} m = { .h.nmsrs = 1, .e.index = index };
-
-	assert_int_equal(skvm_ioctl(v->vcpu, KVM_GET_MSRS, &m), 1);
-	return m.e.data;
 }
 
 /* At the SMM handler's OUT: the SMM environment as the ioctls show it. */
@@ -150,10 +118,10 @@ static void test_capability_and_msrs(void **state)
 
 	smm_vm_open(&v);
 	assert_int_equal(skvm_ioctl(v.sys, KVM_CHECK_EXTENSION, KVM_CAP_X86_SMM), 1);
-	assert_int_equal(get_msr(&v, 0x9e), SMBASE);
-	assert_int_equal(get_msr(&v, 0x34), 0);
+	assert_int_equal(vm_get_msr(&v, 0x9e), SMBASE);
+	assert_int_equal(vm_get_msr(&v, 0x34), 0);
 	assert_int_equal(skvm_ioctl(v.vcpu, KVM_SET_MSRS, &m), 1);
-	assert_int_equal(get_msr(&v, 0x9e), 0x40000);
+	assert_int_equal(vm_get_msr(&v, 0x9e), 0x40000);
 	smm_vm_close(&v);
 }
 
@@ -171,16 +139,16 @@ static void test_smi_ioctl(void **state)
 	struct vm v;
 
 	smm_vm_open(&v);
-	assert_int_equal(run_out(&v, 0x80), 1);
+	assert_int_equal(vm_run_out(&v, 0x80), 1);
 	assert_false(in_smm_flag(&v));
 	assert_int_equal(skvm_ioctl(v.vcpu, KVM_SMI, 0), 0);
 	e = events(&v);
 	assert_int_equal(e.smi.pending, 1);
 	assert_int_equal(e.smi.smm, 0);
 
-	assert_int_equal(run_out(&v, 0x10), MARK);
+	assert_int_equal(vm_run_out(&v, 0x10), MARK);
 	check_in_smm(&v);
-	assert_int_equal(get_msr(&v, 0x34), 1);
+	assert_int_equal(vm_get_msr(&v, 0x34), 1);
 	/* INIT and SIPI states are refused in SMM */
 	assert_int_equal(skvm_ioctl(v.vcpu, KVM_SET_MP_STATE, &mp), -1);
 	assert_int_equal(errno, EINVAL);
@@ -200,10 +168,10 @@ static void test_smi_ioctl(void **state)
 
 	assert_int_equal(skvm_ioctl(v.vcpu, KVM_NMI, 0), 0);
 	/* RSM, then the NMI outside SMM, then the guest goes on */
-	assert_int_equal(run_out(&v, 0x81), 0x77);
+	assert_int_equal(vm_run_out(&v, 0x81), 0x77);
 	assert_false(in_smm_flag(&v));
 	assert_int_equal(events(&v).smi.smm, 0);
-	assert_int_equal(run_out(&v, 0x80), 2);
+	assert_int_equal(vm_run_out(&v, 0x80), 2);
 	smm_vm_close(&v);
 }
 
@@ -213,13 +181,13 @@ static void test_smi_lapic(void **state)
 	struct vm v;
 
 	smm_vm_open(&v);
-	assert_int_equal(run_out(&v, 0x80), 1);
-	assert_int_equal(run_out(&v, 0x80), 2);
-	assert_int_equal(run_out(&v, 0x10), MARK);
+	assert_int_equal(vm_run_out(&v, 0x80), 1);
+	assert_int_equal(vm_run_out(&v, 0x80), 2);
+	assert_int_equal(vm_run_out(&v, 0x10), MARK);
 	check_in_smm(&v);
-	assert_int_equal(run_out(&v, 0x80), 3);
+	assert_int_equal(vm_run_out(&v, 0x80), 3);
 	assert_false(in_smm_flag(&v));
-	assert_int_equal(get_msr(&v, 0x34), 1);
+	assert_int_equal(vm_get_msr(&v, 0x34), 1);
 	smm_vm_close(&v);
 }
 
@@ -236,7 +204,7 @@ static void test_smi_ioapic_pending_at_once(void **state)
 	struct vm v;
 
 	smm_vm_open(&v);
-	assert_int_equal(run_out(&v, 0x80), 1);
+	assert_int_equal(vm_run_out(&v, 0x80), 1);
 	assert_int_equal(skvm_ioctl(v.vm, KVM_GET_IRQCHIP, &chip), 0);
 	chip.chip.ioapic.redirtbl[5].bits = 0;
 	chip.chip.ioapic.redirtbl[5].fields.delivery_mode = 2;	/* SMI */
@@ -247,9 +215,9 @@ static void test_smi_ioapic_pending_at_once(void **state)
 	assert_int_equal(e.smi.smm, 0);
 	/* a restore of those events keeps the SMI */
 	assert_int_equal(skvm_ioctl(v.vcpu, KVM_SET_VCPU_EVENTS, &e), 0);
-	assert_int_equal(run_out(&v, 0x10), MARK);
+	assert_int_equal(vm_run_out(&v, 0x10), MARK);
 	check_in_smm(&v);
-	assert_int_equal(run_out(&v, 0x80), 2);
+	assert_int_equal(vm_run_out(&v, 0x80), 2);
 	smm_vm_close(&v);
 }
 
@@ -266,9 +234,9 @@ static void test_smi_msi_and_latched_init(void **state)
 	struct vm v;
 
 	smm_vm_open(&v);
-	assert_int_equal(run_out(&v, 0x80), 1);
+	assert_int_equal(vm_run_out(&v, 0x80), 1);
 	assert_int_equal(skvm_ioctl(v.vm, KVM_SIGNAL_MSI, &smi), 1);
-	assert_int_equal(run_out(&v, 0x10), MARK);
+	assert_int_equal(vm_run_out(&v, 0x10), MARK);
 	check_in_smm(&v);
 
 	assert_int_equal(skvm_ioctl(v.vm, KVM_SIGNAL_MSI, &init), 1);
@@ -286,7 +254,7 @@ static void test_smi_msi_and_latched_init(void **state)
 	e.smi.latched_init = 0;
 	assert_int_equal(skvm_ioctl(v.vcpu, KVM_SET_VCPU_EVENTS, &e), 0);
 	assert_int_equal(events(&v).smi.latched_init, 0);
-	assert_int_equal(run_out(&v, 0x80), 2);
+	assert_int_equal(vm_run_out(&v, 0x80), 2);
 	assert_int_equal(skvm_ioctl(v.vcpu, KVM_GET_MP_STATE, &mp), 0);
 	assert_int_equal(mp.mp_state, KVM_MP_STATE_RUNNABLE);
 	smm_vm_close(&v);
@@ -325,13 +293,13 @@ static void test_latched_init_after_rsm(void **state)
 	struct vm v;
 
 	smm_vm_open(&v);
-	assert_int_equal(run_out(&v, 0x80), 1);
+	assert_int_equal(vm_run_out(&v, 0x80), 1);
 	assert_int_equal(skvm_ioctl(v.vm, KVM_SIGNAL_MSI, &smi), 1);
-	assert_int_equal(run_out(&v, 0x10), MARK);
+	assert_int_equal(vm_run_out(&v, 0x10), MARK);
 	assert_int_equal(skvm_ioctl(v.vm, KVM_SIGNAL_MSI, &init), 1);
 	s.v = &v;
 	assert_int_equal(pthread_create(&th, NULL, send_sipis, &s), 0);
-	assert_int_equal(run_out(&v, 0x80), 1);
+	assert_int_equal(vm_run_out(&v, 0x80), 1);
 	atomic_store(&s.done, true);
 	pthread_join(th, NULL);
 	assert_false(in_smm_flag(&v));
