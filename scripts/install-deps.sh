@@ -14,6 +14,8 @@ packages=(
 	linux-source-6.1 linux-libc-dev xz-utils rsync bc flex bison perl
 	# the default guest of `skvm run`
 	linux-image-cloud-amd64
+	# tests/qemu: QEMU -accel kvm under `skvm exec` (about a minute)
+	qemu-system-x86
 	# sanitizer and clang builds
 	clang libclang-rt-14-dev
 )
