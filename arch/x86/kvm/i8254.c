@@ -16,6 +16,7 @@
  * interrupt controllers call back (ack notifier) into kvm_pit_ack_irq().
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,9 +177,24 @@ static void pit_timer_fn(struct kvm_hrtimer *t, uint64_t expires)
 	if (pit->period) {
 		now = kvm_clock_ns();
 		next = expires + pit->period;
-		/* Far behind (host stopped us): do not replay a storm. */
-		if (next + 100 * pit->period < now)
-			next = now + pit->period;
+		/*
+		 * Late (a loaded host): the periods that went by are settled
+		 * at once rather than replayed one callback each.  With
+		 * reinjection every one of them is owed to the guest, so
+		 * they join the pending count; without it they coalesce
+		 * into the tick just raised.  The phase stays that of the
+		 * count load either way.
+		 */
+		if (next <= now) {
+			uint64_t missed = (now - next) / pit->period + 1;
+
+			if (pit->reinject &&
+			    !(pit->s.flags & KVM_PIT_FLAGS_HPET_LEGACY))
+				pit->pending = missed < UINT_MAX - pit->pending ?
+					pit->pending + (unsigned int)missed :
+					UINT_MAX;
+			next += missed * pit->period;
+		}
 		pit->timer_expires = next;
 		kvm_hrtimer_start(&pit->timer, next);
 	} else {

@@ -514,11 +514,13 @@ static void timer_restore(struct kvm_lapic *a, uint32_t tmcct)
 /* Guest TSC value -> CLOCK_MONOTONIC time. */
 static uint64_t tsc_to_ns(struct kvm_lapic *a, uint64_t tsc)
 {
-	uint64_t now = kvm_clock_ns(), tsc_now, khz;
+	uint64_t now, tsc_now, khz;
 
 	if (!a->ops || !a->ops->read_tsc || !a->ops->tsc_khz)
-		return now;
+		return kvm_clock_ns();
+	/* TSC first: a delay between the two reads makes it late, not early. */
 	tsc_now = a->ops->read_tsc(a->opaque);
+	now = kvm_clock_ns();
 	khz = a->ops->tsc_khz(a->opaque);
 	if (tsc <= tsc_now || !khz)
 		return now;

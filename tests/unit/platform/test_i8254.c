@@ -3,7 +3,10 @@
  * test_i8254.c - the PIT through ports 0x40-0x43 and 0x61: access modes,
  * latches, read-back, BCD, each counting mode's counter and OUT, Linux's
  * TSC calibration loop, IRQ 0 ticks with and without reinjection, and
- * save/restore.  Timing asserts only generous bounds.
+ * save/restore.  Nothing here assumes how fast the host runs: checks that
+ * depend on time either follow the time that really passed (a window that
+ * ran too long is tried again) or wait for an event with a deadline of
+ * many seconds, and events are checked never to come early.
  */
 #include <time.h>
 #include <unistd.h>
@@ -77,6 +80,86 @@ static void program(int ch, int mode, int bcd, uint16_t count)
 	outb((uint16_t)(0x40 + ch), count >> 8);
 }
 
+/* Wall-clock ns as 8254 input clocks, rounded up. */
+static uint64_t ns_to_clocks(uint64_t ns)
+{
+	return (ns * KVM_PIT_FREQ + 999999999ULL) / 1000000000ULL;
+}
+
+/* The period of a count, as the PIT computes it. */
+static uint64_t count_ns(uint32_t count)
+{
+	return (uint64_t)count * 1000000000ULL / KVM_PIT_FREQ;
+}
+
+#define WAIT_LIMIT_NS	20000000000ULL	/* a stalled host, not a slow PIT */
+#define TRIES		200
+
+/* Polls until IRQ 0 has ticked want times (or the limit passed). */
+static int wait_ticks(int want)
+{
+	uint64_t start = kvm_clock_ns();
+	int n;
+
+	while ((n = atomic_load(&ticks)) < want &&
+	       kvm_clock_ns() - start < WAIT_LIMIT_NS)
+		usleep(500);
+	return n;
+}
+
+static uint64_t pit_field(const uint64_t *f)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&pit->lock);
+	v = *f;
+	pthread_mutex_unlock(&pit->lock);
+	return v;
+}
+
+static unsigned int pit_pending(void)
+{
+	unsigned int v;
+
+	pthread_mutex_lock(&pit->lock);
+	v = pit->pending;
+	pthread_mutex_unlock(&pit->lock);
+	return v;
+}
+
+/* Polls until at least want ticks are owed (reinjection). */
+static void wait_pending(unsigned int want)
+{
+	uint64_t start = kvm_clock_ns();
+
+	while (pit_pending() < want) {
+		assert_true(kvm_clock_ns() - start < WAIT_LIMIT_NS);
+		usleep(500);
+	}
+}
+
+/*
+ * Waits until channel 0's timer has run past its current expiry: the
+ * callbacks run one at a time, so a tick decided before now has been
+ * delivered by then.
+ */
+static void wait_timer_passed(void)
+{
+	uint64_t e = pit_field(&pit->timer_expires), start = kvm_clock_ns();
+
+	while (pit_field(&pit->timer_expires) == e &&
+	       kvm_clock_ns() - start < WAIT_LIMIT_NS)
+		usleep(500);
+	assert_true(pit_field(&pit->timer_expires) != e);
+}
+
+/* Sleeps until at least ns have really passed since t0. */
+static void sleep_until(uint64_t t0, uint64_t ns)
+{
+	while (kvm_clock_ns() - t0 < ns)
+		usleep(1000);
+}
+
 /* --- One row per mode: counter and OUT right after loading, and later --- */
 
 struct mode_case {
@@ -89,9 +172,10 @@ struct mode_case {
 };
 
 /*
- * Counts of ~27 ms: the two latches 2 ms apart must fall within one
- * period even when the host is loaded (a parallel test run), or the
- * counter wraps between them.
+ * Counts of ~27 ms.  The checks right after the load hold only while the
+ * counter has not reached zero (mode 3: half the count), so an attempt
+ * that took longer than a quarter of the count, the host having run
+ * something else meanwhile, is tried again.
  */
 static const struct mode_case mode_cases[] = {
 	{ "mode 0: OUT low until terminal count", 0, 0x8000, false, 1 },
@@ -110,19 +194,30 @@ static void run_mode_case(void **state)
 	uint8_t st;
 	int mode = c->mode > 5 ? c->mode - 4 : c->mode;
 
+	int tries = 0;
+	uint64_t t0;
+	bool out, out61;
+
 	setup(NULL);
 	outb(0x61, 0x01);			/* gate 2 high */
-	program(2, c->mode, 0, c->count);
-	st = read_status(2);
+	do {
+		assert_true(++tries <= TRIES);
+		t0 = kvm_clock_ns();
+		program(2, c->mode, 0, c->count);
+		st = read_status(2);
+		out61 = inb(0x61) & 0x20;
+		a = latch_read(2);
+		usleep(200);
+		b = latch_read(2);
+	} while (kvm_clock_ns() - t0 >= count_ns(c->count) / 4);
+	out = st & 0x80;
 	assert_int_equal(st & 0x3f, 0x30 | mode << 1);
-	assert_int_equal(!!(st & 0x80), c->out_at_load);
-	assert_int_equal(!!(inb(0x61) & 0x20), c->out_at_load);
-	a = latch_read(2);
-	usleep(2000);
-	b = latch_read(2);
+	assert_int_equal(out, c->out_at_load);
+	assert_int_equal(out61, c->out_at_load);
 	assert_true(a <= c->count && b < a);
 	if (c->even)
 		assert_int_equal(a & 1, 0);
+	/* After the terminal count OUT stays where it went: later is fine. */
 	usleep(3 * (uint64_t)c->count * 1000000ULL / KVM_PIT_FREQ);
 	if (c->out_later >= 0)
 		assert_int_equal(!!(read_status(2) & 0x80), c->out_later);
@@ -133,8 +228,10 @@ static void run_mode_case(void **state)
 
 static void test_access_modes(void **state)
 {
-	uint16_t v;
+	uint16_t v, latched, now, later;
+	uint64_t t0, d;
 	uint8_t lo, hi;
+	int tries = 0;
 
 	setup(NULL);
 	/* LSB only: the MSB is 0. */
@@ -142,28 +239,47 @@ static void test_access_modes(void **state)
 	outb(0x41, 0xf0);
 	assert_true(inb(0x41) <= 0xf0);
 	assert_int_equal(read_status(1) & 0x3f, 0x10);
-	/* MSB only. */
+	/*
+	 * MSB only: 0x4000 counts down by what really passed; one that
+	 * may have run through zero (13.7 ms) is tried again.
+	 */
 	outb(0x43, 0x60);			/* ch1, MSB, mode 0 */
-	outb(0x41, 0x40);
-	v = inb(0x41);
-	assert_true(v <= 0x40 && v >= 0x3e);
-	/* A latched count holds while the counter runs on. */
-	program(1, 2, 0, 0xffff);
-	v = latch_read(1);
-	outb(0x43, 0x40);
-	usleep(5000);
-	lo = inb(0x41);
-	usleep(1000);
-	hi = inb(0x41);
-	assert_true((uint16_t)(lo | hi << 8) <= v);
-	assert_true(latch_read(1) < (uint16_t)(lo | hi << 8));
-	/* A second latch before the read does not overwrite the first. */
-	outb(0x43, 0x40);
-	usleep(2000);
-	outb(0x43, 0x40);
-	lo = inb(0x41);
-	hi = inb(0x41);
-	assert_true(latch_read(1) < (uint16_t)(lo | hi << 8));
+	do {
+		assert_true(++tries <= TRIES);
+		t0 = kvm_clock_ns();
+		outb(0x41, 0x40);
+		v = inb(0x41);
+		d = ns_to_clocks(kvm_clock_ns() - t0) + 1;
+	} while (d >= 0x4000);
+	assert_true(v <= 0x40 && v >= (0x4000 - d) >> 8);
+	/*
+	 * A latched count holds while the counter runs on; a second latch
+	 * before the read does not overwrite the first.  Mode 2 from
+	 * 0xffff wraps after 55 ms: a longer attempt is tried again.
+	 */
+	tries = 0;
+	do {
+		assert_true(++tries <= TRIES);
+		t0 = kvm_clock_ns();
+		program(1, 2, 0, 0xffff);
+		v = latch_read(1);
+		outb(0x43, 0x40);
+		usleep(500);
+		lo = inb(0x41);
+		usleep(200);
+		hi = inb(0x41);
+		latched = (uint16_t)(lo | hi << 8);
+		now = latch_read(1);
+		outb(0x43, 0x40);
+		usleep(200);
+		outb(0x43, 0x40);
+		lo = inb(0x41);
+		hi = inb(0x41);
+		later = latch_read(1);
+	} while (kvm_clock_ns() - t0 >= count_ns(0xffff) / 2);
+	assert_true(latched <= v);
+	assert_true(now < latched);
+	assert_true(later < (uint16_t)(lo | hi << 8));
 	/* Read-back of count and status: status first, then the count. */
 	outb(0x43, 0xc4);			/* read-back ch1 count+status */
 	assert_int_equal(inb(0x41) & 0x3f, 0x34);
@@ -229,65 +345,90 @@ static void test_linux_calibration(void **state)
 	start = kvm_clock_ns();
 	outb(0x42, latch >> 8);
 	assert_int_equal(inb(0x61) & 0x20, 0);
-	while (!(inb(0x61) & 0x20) && kvm_clock_ns() - start < 3000000000ULL)
+	while (!(inb(0x61) & 0x20) && kvm_clock_ns() - start < WAIT_LIMIT_NS)
 		;
 	t = kvm_clock_ns() - start;
-	assert_true(t >= 45000000 && t < 3000000000ULL);
+	assert_true(t >= 45000000 && t < WAIT_LIMIT_NS);
 	/* The refresh bit toggles. */
 	start = kvm_clock_ns();
 	for (uint8_t first = inb(0x61) & 0x10; (inb(0x61) & 0x10) == first;)
-		assert_true(kvm_clock_ns() - start < 1000000000ULL);
+		assert_true(kvm_clock_ns() - start < WAIT_LIMIT_NS);
 	teardown(NULL);
 }
 
-/* A low gate holds OUT2 high in mode 2; its rising edge restarts the count. */
+/*
+ * A low gate holds OUT2 high in mode 2; its rising edge restarts the
+ * count: right after it the counter is within what really passed of the
+ * full count, where 10 ms after the load it was not.
+ */
 static void test_gate(void **state)
 {
-	uint16_t before, after;
+	uint16_t after;
+	uint64_t t0, d;
+	int tries = 0;
 
 	setup(NULL);
 	outb(0x61, 0x00);
 	program(2, 2, 0, 0x8000);
 	assert_true(inb(0x61) & 0x20);
-	usleep(10000);
-	before = latch_read(2);
-	outb(0x61, 0x01);
-	after = latch_read(2);
-	assert_true(after > before);
+	do {
+		assert_true(++tries <= TRIES);
+		outb(0x61, 0x00);
+		usleep(10000);
+		t0 = kvm_clock_ns();
+		outb(0x61, 0x01);
+		after = latch_read(2);
+		d = ns_to_clocks(kvm_clock_ns() - t0) + 1;
+	} while (d >= 0x8000 - 11932);
+	assert_true(after >= 0x8000 - d);
 	teardown(NULL);
 }
 
 /* --- IRQ 0 ------------------------------------------------------------------ */
 
+/*
+ * Mode 2 at 100 Hz ticks on and on; the n-th tick comes n periods after
+ * the load or later (a loaded host is late, never early).  Mode 0 ticks
+ * once, not early, and never again.
+ */
 static void test_irq0_periodic(void **state)
 {
 	struct kvm_reinject_control rc = { 0 };
+	uint64_t period = count_ns(KVM_PIT_FREQ / 100), t0, t;
 	int n;
 
 	setup(NULL);
 	kvm_pit_set_reinject(pit, rc.pit_reinject);
+	t0 = kvm_clock_ns();
 	program(0, 2, 0, KVM_PIT_FREQ / 100);	/* 100 Hz */
-	usleep(200000);
-	n = atomic_load(&ticks);
-	/* 20 ticks in 200 ms; a loaded host runs late, never early. */
-	assert_true(n >= 4 && n <= 22);
-	/* Mode 0: one tick. */
+	n = wait_ticks(20);
+	t = kvm_clock_ns() - t0;
+	assert_true(n >= 20);
+	assert_true((uint64_t)n * period <= t);
+	teardown(NULL);
+
+	setup(NULL);
+	kvm_pit_set_reinject(pit, rc.pit_reinject);
+	t0 = kvm_clock_ns();
 	program(0, 0, 0, KVM_PIT_FREQ / 100);
-	usleep(30000);
-	n = atomic_load(&ticks);
-	usleep(50000);
-	assert_int_equal(atomic_load(&ticks), n);
+	assert_int_equal(wait_ticks(1), 1);
+	t = kvm_clock_ns();
+	assert_true(t - t0 >= period);
+	sleep_until(t, 5 * period);
+	assert_int_equal(atomic_load(&ticks), 1);
 	teardown(NULL);
 }
 
 static void test_irq0_reinject(void **state)
 {
+	uint64_t t0;
 	int n;
 
 	setup(NULL);
 	program(0, 2, 0, KVM_PIT_FREQ / 200);	/* 5 ms */
-	usleep(60000);
+	assert_true(wait_ticks(1) >= 1);
 	/* Nobody acked: one tick in flight, the rest held back. */
+	wait_pending(5);
 	assert_int_equal(atomic_load(&ticks), 1);
 	kvm_pit_ack_irq(pit);
 	assert_int_equal(atomic_load(&ticks), 2);
@@ -300,24 +441,69 @@ static void test_irq0_reinject(void **state)
 	st.flags |= KVM_PIT_FLAGS_HPET_LEGACY;
 	kvm_pit_set_state(pit, &st);
 	kvm_pit_set_reinject(pit, false);
+	wait_timer_passed();	/* a tick raised before is delivered */
 	n = atomic_load(&ticks);
-	usleep(30000);
+	t0 = kvm_clock_ns();
+	sleep_until(t0, 30000000);
+	wait_timer_passed();	/* and the timer did run meanwhile */
 	assert_int_equal(atomic_load(&ticks), n);
 	teardown(NULL);
 }
 
-/* Loading a count forgets the tick in flight and those owed, as KVM's. */
+/*
+ * Loading a count forgets the tick in flight and those owed, as KVM's: a
+ * tick comes after the reload with no ack, and one owed since the reload
+ * follows the next ack.
+ */
 static void test_irq0_reinject_reload(void **state)
 {
+	uint64_t period = count_ns(KVM_PIT_FREQ / 200), t0;
+	unsigned int pending;
+	int n;
+
 	setup(NULL);
 	program(0, 2, 0, KVM_PIT_FREQ / 200);	/* 5 ms */
-	usleep(30000);
+	assert_true(wait_ticks(1) >= 1);
+	wait_pending(1);
 	assert_int_equal(atomic_load(&ticks), 1);
+	t0 = kvm_clock_ns();
 	program(0, 2, 0, KVM_PIT_FREQ / 200);
-	usleep(30000);
-	assert_int_equal(atomic_load(&ticks), 2);	/* no ack was needed */
+	pending = pit_pending();
+	if (kvm_clock_ns() - t0 < period)	/* no expiry since the reload */
+		assert_int_equal(pending, 0);
+	assert_true(wait_ticks(2) >= 2);	/* no ack was needed */
+	wait_pending(1);
+	n = atomic_load(&ticks);
 	kvm_pit_ack_irq(pit);
-	assert_int_equal(atomic_load(&ticks), 3);	/* one owed since the reload */
+	assert_int_equal(atomic_load(&ticks), n + 1);	/* one owed since */
+	teardown(NULL);
+}
+
+/*
+ * Reinjection owes the guest every period, however late the timer thread
+ * runs: holding the PIT lock stalls the callback for 300 periods, and
+ * afterwards the ticks delivered, in flight and pending still account for
+ * every period up to the next expiry.
+ */
+static void test_irq0_reinject_late(void **state)
+{
+	uint64_t period = count_ns(KVM_PIT_FREQ / 1000), load, next;
+	unsigned int pending;
+
+	setup(NULL);
+	program(0, 2, 0, KVM_PIT_FREQ / 1000);	/* 1 ms */
+	pthread_mutex_lock(&pit->lock);
+	load = (uint64_t)pit->s.channels[0].count_load_time;
+	usleep(300000);
+	pthread_mutex_unlock(&pit->lock);
+	wait_timer_passed();
+	pthread_mutex_lock(&pit->lock);
+	pending = pit->pending;
+	next = pit->timer_expires;
+	pthread_mutex_unlock(&pit->lock);
+	assert_true(pending >= 299);
+	assert_int_equal(atomic_load(&ticks), 1);	/* nobody acked */
+	assert_int_equal(next - load, (pending + 2) * period);
 	teardown(NULL);
 }
 
@@ -356,8 +542,7 @@ static void test_save_restore(void **state)
 	lo = inb(0x41);
 	assert_true((lo | inb(0x41) << 8) <= 0x1000);
 	n = atomic_load(&ticks);
-	usleep(100000);
-	assert_true(atomic_load(&ticks) - n >= 2);	/* IRQ 0 ticks on */
+	assert_true(wait_ticks(n + 2) >= n + 2);	/* IRQ 0 ticks on */
 	teardown(NULL);
 }
 
@@ -378,6 +563,7 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_irq0_periodic);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_irq0_reinject);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_irq0_reinject_reload);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_irq0_reinject_late);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_save_restore);
 	return _cmocka_run_group_tests("i8254", tests, n, NULL, NULL);
 }
