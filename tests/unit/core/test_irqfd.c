@@ -203,7 +203,7 @@ static void test_guest_takes_irqfd_interrupts(void **state)
 	for (int i = 1; i <= 3; i++) {
 		assert_int_equal(write(efd, &one, 8), 8);
 		/* the halted guest counts it while KVM_RUN is still running */
-		for (int w = 0; w < 2000 && v.mem[0x2000] < i; w++)
+		for (int w = 0; w < 20000 && v.mem[0x2000] < i; w++)
 			usleep(1000);
 		assert_int_equal(v.mem[0x2000], i);
 	}
@@ -250,7 +250,7 @@ static void test_resample(void **state)
 	assert_int_equal(irqfd(v.vm, efd, 10, KVM_IRQFD_FLAG_RESAMPLE, rfd), 0);
 	assert_false(ioapic_irr(&v, 10));
 	assert_int_equal(write(efd, &one, 8), 8);
-	for (int w = 0; w < 2000 && !ioapic_irr(&v, 10); w++)
+	for (int w = 0; w < 20000 && !ioapic_irr(&v, 10); w++)
 		usleep(1000);
 	assert_true(ioapic_irr(&v, 10));	/* held until acknowledged */
 	assert_false(readable(rfd, 0));
@@ -258,7 +258,7 @@ static void test_resample(void **state)
 	f = kvm_file_get(v.vm);
 	kvm_notify_acked_irq(f->obj, KVM_IRQCHIP_IOAPIC, 10);
 	kvm_file_put(f);
-	assert_true(readable(rfd, 1000));
+	assert_true(readable(rfd, 20000));
 	assert_int_equal(read(rfd, &n, 8), 8);
 	assert_int_equal(n, 1);
 	assert_false(ioapic_irr(&v, 10));

@@ -44,7 +44,7 @@ static int new_vm(int kvm)
 /* Releases happen on the watcher thread: wait a little for them. */
 static int wait_live_vms(int want)
 {
-	for (int i = 0; i < 200 && kvm_nr_live_vms() != want; i++)
+	for (int i = 0; i < 4000 && kvm_nr_live_vms() != want; i++)
 		usleep(5000);
 	return kvm_nr_live_vms();
 }

@@ -42,7 +42,7 @@ static int attr(int dev, unsigned long req, uint32_t group, uint64_t a,
 
 static int wait_live_vms(int want)
 {
-	for (int i = 0; i < 200 && kvm_nr_live_vms() != want; i++)
+	for (int i = 0; i < 4000 && kvm_nr_live_vms() != want; i++)
 		usleep(5000);
 	return kvm_nr_live_vms();
 }
@@ -67,7 +67,7 @@ static void test_create_rules(void **state)
 	assert_int_equal(create_device(vm, KVM_DEV_TYPE_VFIO, 0, NULL), -EBUSY);
 	close(dev);
 	/* ...until the first one's fd is released */
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 4000; i++) {
 		if (create_device(vm, KVM_DEV_TYPE_VFIO, 0, &dev) == 0)
 			break;
 		usleep(5000);
