@@ -253,6 +253,8 @@ struct x86_cpu_priv {
 	bool dbg_data;		/* data/I-O breakpoints armed: check accesses */
 	bool delivered;		/* this instruction delivered an event */
 	uint8_t dbg_hits;	/* B0-B3 hit by this instruction */
+	uint8_t dbg_held_hits;	/* a MOV SS's B0-B3 and single step, held */
+	bool dbg_held_bs;	/* to the end of the next instruction */
 
 	/* event delivery in progress: vector, -1 when none */
 	int delivering;

@@ -267,6 +267,7 @@ static void x86_exec_debug(struct x86_cpu *cpu)
 {
 	struct x86_cpu_priv *p = cpu->priv;
 	bool tf = cpu->rflags & X86_TF, cached;
+	uint8_t shadow = cpu->ev.int_shadow;
 	const struct x86_block *b;
 	const struct x86_insn *in;
 
@@ -284,6 +285,20 @@ static void x86_exec_debug(struct x86_cpu *cpu)
 	    in->mnem != ZYDIS_MNEMONIC_IRETD &&
 	    in->mnem != ZYDIS_MNEMONIC_IRETQ)
 		cpu->rflags &= ~X86_RF;
+	if ((cpu->ev.int_shadow & X86_SHADOW_MOV_SS) &&
+	    !(shadow & X86_SHADOW_MOV_SS) && !p->delivered) {
+		/*
+		 * MOV SS or POP SS: its debug traps wait for the end of the
+		 * next instruction (SDM Vol. 3, 6.8.3).
+		 */
+		p->dbg_held_hits = p->dbg_hits;
+		p->dbg_held_bs = tf;
+		return;
+	}
+	p->dbg_hits |= p->dbg_held_hits;
+	tf = tf || p->dbg_held_bs;
+	p->dbg_held_hits = 0;
+	p->dbg_held_bs = false;
 	x86_dbg_after(cpu, tf);
 }
 
