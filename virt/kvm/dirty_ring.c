@@ -98,16 +98,12 @@ bool kvm_dirty_ring_check_exit(struct kvm_vcpu *vcpu)
 /* Forget that the page was pushed, so that its next write is logged. */
 static void reset_gfn(struct kvm *kvm, uint32_t slot, uint64_t offset)
 {
-	struct kvm_memory_slot *s = NULL;
 	int as_id = slot >> 16, id = (uint16_t)slot;
-	struct kvm_memslots *slots;
+	struct kvm_memory_slot *s;
 
 	if (as_id >= KVM_ADDRESS_SPACE_NUM || id >= KVM_USER_MEM_SLOTS)
 		return;
-	slots = kvm->memslots[as_id];
-	for (int i = 0; slots && i < slots->nr; i++)
-		if (slots->slots[i].id == id)
-			s = &slots->slots[i];
+	s = kvm_memslot_by_id(kvm, as_id, id);
 	if (!s || !s->dirty_bitmap || offset >= s->npages)
 		return;
 	atomic_fetch_and(&s->dirty_bitmap[offset / (8 * sizeof(long))],
@@ -146,11 +142,11 @@ int kvm_vm_ioctl_reset_dirty_pages(struct kvm *kvm)
 	for (int i = 0; i < n; i++)
 		cleared += ring_reset(kvm, &kvm->vcpus[i]->dirty_ring);
 	pthread_mutex_unlock(&kvm->slots_lock);
-	if (cleared) {
-		/* re-protect: vCPUs drop writable TLB entries */
-		atomic_fetch_add(&kvm->memslots_generation, 1);
-		for (int i = 0; i < n; i++)
-			kvm_vcpu_kick(kvm->vcpus[i]);
-	}
+	/*
+	 * Re-protect: when the ioctl returns, no vCPU may still write to a
+	 * reset page through a writable TLB entry without pushing it again.
+	 */
+	if (cleared)
+		kvm_flush_remote_tlbs(kvm);
 	return cleared;
 }

@@ -95,7 +95,7 @@ struct kvm_gmem *kvm_gmem_bind(struct kvm *kvm, int fd, uint64_t offset,
 		struct kvm_memslots *slots = kvm->memslots[as];
 
 		for (int i = 0; slots && i < slots->nr; i++) {
-			const struct kvm_memory_slot *s = &slots->slots[i];
+			const struct kvm_memory_slot *s = slots->slots[i];
 			uint64_t s_start = s->gmem_offset >> PAGE_SHIFT;
 
 			if (s->gmem != gmem || (s->id == slot_id && as == as_id))

@@ -116,8 +116,9 @@ extern const size_t kvm_vcpu_stats_size;
 
 /*
  * A memory slot.  Slot structs are immutable once published: a change
- * (move, flag change) publishes a new copy in a new struct kvm_memslots.
- * The dirty bitmap is shared between the copies of one slot.
+ * (move, flag change) publishes a new struct in place of the old one, which
+ * is freed after a grace period.  The dirty bitmap is shared between the
+ * versions of one slot.
  */
 struct kvm_memory_slot {
 	gfn_t base_gfn;
@@ -136,12 +137,17 @@ struct kvm_memory_slot {
  * One address space's slots, sorted by base_gfn, published RCU-style
  * (liburcu-bp, the user-space counterpart of the kernel's SRCU).  Readers
  * hold rcu_read_lock() from kvm_memslots() until they drop every pointer
- * derived from it.
+ * derived from it.  Each address space has two of these, as in the kernel:
+ * the active one readers see and an inactive one that an update edits and
+ * then publishes; after the grace period the update makes the same edit to
+ * the other one, so an update costs one grace period and a few moves of
+ * pointers, not a copy of every slot.
  */
 struct kvm_memslots {
 	uint64_t generation;
 	int nr;				/* used entries of slots[] */
-	struct kvm_memory_slot *slots;	/* sorted by base_gfn */
+	int cap;			/* allocated entries */
+	struct kvm_memory_slot **slots;	/* sorted by base_gfn */
 };
 
 /* --- Objects ------------------------------------------------------------- */
@@ -178,7 +184,15 @@ struct kvm {
 	pthread_mutex_t lock;		/* vCPU creation, enable_cap */
 	pthread_mutex_t slots_lock;	/* serialises memslot updates */
 	struct kvm_memslots *memslots[KVM_ADDRESS_SPACE_NUM];	/* RCU */
+	struct kvm_memslots memslots_pair[KVM_ADDRESS_SPACE_NUM][2];
+	/* each address space's slots by id, under slots_lock (or NULL) */
+	struct kvm_memory_slot **slots_by_id[KVM_ADDRESS_SPACE_NUM];
 	_Atomic uint64_t memslots_generation;	/* bumped on every update */
+	/*
+	 * Grace periods in progress (kvm_synchronize_srcu); vCPUs wait in
+	 * kvm_vcpu_srcu_read_lock() while it is not 0.
+	 */
+	atomic_int srcu_waiters;
 
 	struct kvm_vcpu **vcpus;	/* indexed by vcpu_idx */
 	atomic_int online_vcpus;
@@ -245,6 +259,8 @@ struct kvm_vcpu {
 	 * without it (a memslot update, a request) only re-enters the guest.
 	 */
 	atomic_bool signal_pending;
+	/* The engine runs this vCPU under kvm_vcpu_srcu_read_lock(). */
+	atomic_bool srcu_reader;
 	_Atomic(pthread_t) thread;	/* thread in KVM_RUN, 0 when none */
 	pid_t tid;
 
@@ -301,6 +317,8 @@ int kvm_nr_live_vms(void);
 /* Caller holds rcu_read_lock(). */
 struct kvm_memslots *kvm_memslots(struct kvm *kvm, int as_id);
 struct kvm_memory_slot *kvm_memslots_find(struct kvm_memslots *slots, gfn_t gfn);
+/* The slot with this id in address space as_id, or NULL.  Caller holds slots_lock. */
+struct kvm_memory_slot *kvm_memslot_by_id(struct kvm *kvm, int as_id, int id);
 
 /*
  * Host address of guest-physical page gfn in address space as_id, or NULL
@@ -357,6 +375,23 @@ bool kvm_vcpu_wake_up(struct kvm_vcpu *vcpu);
  * (e.g. writable, unlogged) translation.  Not from a vCPU thread.
  */
 void kvm_flush_remote_tlbs(struct kvm *kvm);
+
+/*
+ * The architecture runs guest code between these two, which take and drop
+ * rcu_read_lock() for the memslots; the lock waits while a grace period of
+ * kvm_synchronize_srcu() is in progress.
+ */
+void kvm_vcpu_srcu_read_lock(struct kvm_vcpu *vcpu);
+void kvm_vcpu_srcu_read_unlock(struct kvm_vcpu *vcpu);
+
+/*
+ * synchronize_rcu() for kvm, as the kernel's synchronize_srcu_expedited():
+ * vCPUs in the guest are kicked out and kept out until the grace period
+ * ends, so that it neither waits for a guest that never exits nor for
+ * liburcu's polling of a vCPU that entered the guest again.  Not from a
+ * vCPU thread.
+ */
+void kvm_synchronize_srcu(struct kvm *kvm);
 
 /* The vCPU whose KVM_RUN runs on this thread, or NULL. */
 struct kvm_vcpu *kvm_get_running_vcpu(void);

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,7 @@ struct kvm_memory_slot *kvm_memslots_find(struct kvm_memslots *slots, gfn_t gfn)
 
 	while (lo <= hi) {
 		int mid = (lo + hi) / 2;
-		struct kvm_memory_slot *s = &slots->slots[mid];
+		struct kvm_memory_slot *s = slots->slots[mid];
 
 		if (gfn < s->base_gfn)
 			hi = mid - 1;
@@ -205,89 +206,151 @@ static size_t dirty_bitmap_bytes(uint64_t npages)
 	return (npages + 63) / 64 * 8;
 }
 
-/*
- * Publish a new array for one address space and wait until no vCPU can
- * still use the old one (the engine drops its TLB on the generation bump).
- */
-static void memslots_publish(struct kvm *kvm, int as_id,
-			     struct kvm_memslots *new)
+/* Index of the first slot that ends above gfn (slots do not overlap). */
+static int memslots_lower_bound(const struct kvm_memslots *slots, gfn_t gfn)
 {
-	struct kvm_memslots *old = kvm->memslots[as_id];
+	int lo = 0, hi = slots->nr;
 
-	new->generation = atomic_load(&kvm->memslots_generation) + 1;
-	rcu_assign_pointer(kvm->memslots[as_id], new);
-	kvm_arch_memslots_updated(kvm, new->generation);
-	kvm_flush_remote_tlbs(kvm);
-	if (old) {
-		free(old->slots);
-		free(old);
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		const struct kvm_memory_slot *s = slots->slots[mid];
+
+		if (s->base_gfn + s->npages <= gfn)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	return lo;
+}
+
+/*
+ * Replace old by new in one copy of the array (either may be NULL); the
+ * caller made room for new.  Nobody reads this copy.
+ */
+static void memslots_replace(struct kvm_memslots *slots,
+			     struct kvm_memory_slot *old,
+			     struct kvm_memory_slot *new)
+{
+	struct kvm_memory_slot **a = slots->slots;
+	int i;
+
+	if (old) {
+		i = memslots_lower_bound(slots, old->base_gfn);
+		memmove(&a[i], &a[i + 1], (size_t)(slots->nr - i - 1) * sizeof(*a));
+		slots->nr--;
+	}
+	if (new) {
+		i = memslots_lower_bound(slots, new->base_gfn);
+		memmove(&a[i + 1], &a[i], (size_t)(slots->nr - i) * sizeof(*a));
+		a[i] = new;
+		slots->nr++;
+	}
+}
+
+/* The copy of as_id's array that readers do not see. */
+static struct kvm_memslots *memslots_inactive(struct kvm *kvm, int as_id)
+{
+	struct kvm_memslots *pair = kvm->memslots_pair[as_id];
+
+	return kvm->memslots[as_id] == &pair[0] ? &pair[1] : &pair[0];
+}
+
+struct kvm_memory_slot *kvm_memslot_by_id(struct kvm *kvm, int as_id, int id)
+{
+	if (as_id < 0 || as_id >= KVM_ADDRESS_SPACE_NUM || id < 0 ||
+	    id >= KVM_MEM_SLOTS_NUM || !kvm->slots_by_id[as_id])
+		return NULL;
+	return kvm->slots_by_id[as_id][id];
 }
 
 enum kvm_mr_change { KVM_MR_CREATE, KVM_MR_DELETE, KVM_MR_MOVE, KVM_MR_FLAGS_ONLY };
 
-static int slot_cmp(const void *a, const void *b)
-{
-	const struct kvm_memory_slot *x = a, *y = b;
-
-	return x->base_gfn < y->base_gfn ? -1 : x->base_gfn > y->base_gfn;
-}
-
-/* Caller holds slots_lock. */
-static int kvm_set_memslot(struct kvm *kvm, const struct kvm_memory_slot *old,
+/*
+ * Caller holds slots_lock.  As the kernel does: edit the inactive copy,
+ * publish it (new generation; vCPUs drop their TLBs) and wait for a grace
+ * period, after which nobody reads the other copy nor old, then make the
+ * same edit to the other copy.  Everything that can fail is allocated
+ * first.
+ */
+static int kvm_set_memslot(struct kvm *kvm, struct kvm_memory_slot *old,
 			   const struct kvm_memory_slot *new_slot,
 			   enum kvm_mr_change change)
 {
-	struct kvm_memslots *cur = kvm->memslots[new_slot->as_id];
-	struct kvm_memslots *ns = calloc(1, sizeof(*ns));
+	int as_id = new_slot->as_id;
+	struct kvm_memslots *active = kvm->memslots[as_id];
+	struct kvm_memslots *inactive = memslots_inactive(kvm, as_id);
+	struct kvm_memory_slot *new = NULL, **grown = NULL;
 	_Atomic(unsigned long) *free_bitmap = NULL;
-	int nr = cur ? cur->nr : 0, j = 0;
+	int need = active->nr + (change == KVM_MR_CREATE);
+	int cap = active->cap > 16 ? active->cap : 16;
 
-	if (!ns)
-		return -ENOMEM;
-	ns->slots = calloc((size_t)nr + 1, sizeof(*ns->slots));
-	if (!ns->slots) {
-		free(ns);
-		return -ENOMEM;
+	while (cap < need)
+		cap *= 2;
+	if (!kvm->slots_by_id[as_id]) {
+		kvm->slots_by_id[as_id] = calloc(KVM_MEM_SLOTS_NUM,
+						 sizeof(*kvm->slots_by_id[as_id]));
+		if (!kvm->slots_by_id[as_id])
+			return -ENOMEM;
 	}
-	for (int i = 0; i < nr; i++) {
-		if (old && cur->slots[i].id == old->id)
-			continue;
-		ns->slots[j++] = cur->slots[i];
+	if (change != KVM_MR_DELETE) {
+		new = malloc(sizeof(*new));
+		if (!new)
+			return -ENOMEM;
+		*new = *new_slot;
 	}
-	if (change != KVM_MR_DELETE)
-		ns->slots[j++] = *new_slot;
-	ns->nr = j;
-	qsort(ns->slots, (size_t)ns->nr, sizeof(*ns->slots), slot_cmp);
+	if (need > inactive->cap) {
+		grown = realloc(inactive->slots, (size_t)cap * sizeof(*grown));
+		if (!grown)
+			goto nomem;
+		inactive->slots = grown;
+		inactive->cap = cap;
+		grown = NULL;
+	}
+	if (need > active->cap) {	/* readers use it: replace it later */
+		grown = malloc((size_t)cap * sizeof(*grown));
+		if (!grown)
+			goto nomem;
+	}
+
+	memslots_replace(inactive, old, new);
+	inactive->generation = atomic_load(&kvm->memslots_generation) + 1;
+	rcu_assign_pointer(kvm->memslots[as_id], inactive);
+	kvm_arch_memslots_updated(kvm, inactive->generation);
+	kvm_flush_remote_tlbs(kvm);
+
+	if (grown) {
+		memcpy(grown, active->slots, (size_t)active->nr * sizeof(*grown));
+		free(active->slots);
+		active->slots = grown;
+		active->cap = cap;
+	}
+	memslots_replace(active, old, new);
+	kvm->slots_by_id[as_id][new_slot->id] = new;
 	if (old && old->dirty_bitmap &&
 	    (change == KVM_MR_DELETE || !new_slot->dirty_bitmap))
 		free_bitmap = old->dirty_bitmap;
-	memslots_publish(kvm, new_slot->as_id, ns);
+	free(old);
 	free((void *)free_bitmap);
 	return 0;
+
+nomem:
+	free(new);
+	return -ENOMEM;
 }
 
+/* Does [start, end) overlap a slot other than id? */
 static bool memslot_overlaps(struct kvm_memslots *slots, int id, gfn_t start,
 			     gfn_t end)
 {
-	for (int i = 0; slots && i < slots->nr; i++) {
-		const struct kvm_memory_slot *s = &slots->slots[i];
+	for (int i = memslots_lower_bound(slots, start); i < slots->nr; i++) {
+		const struct kvm_memory_slot *s = slots->slots[i];
 
-		if (s->id == id)
-			continue;
-		if (start < s->base_gfn + s->npages && s->base_gfn < end)
+		if (s->base_gfn >= end)
+			return false;
+		if (s->id != id)
 			return true;
 	}
 	return false;
-}
-
-static const struct kvm_memory_slot *memslot_by_id(struct kvm_memslots *slots,
-						    int id)
-{
-	for (int i = 0; slots && i < slots->nr; i++)
-		if (slots->slots[i].id == id)
-			return &slots->slots[i];
-	return NULL;
 }
 
 static int check_memory_region_flags(struct kvm *kvm,
@@ -308,7 +371,7 @@ static int kvm_set_memory_region(struct kvm *kvm,
 				 const struct kvm_userspace_memory_region2 *mem)
 {
 	struct kvm_memory_slot new_slot = { 0 };
-	const struct kvm_memory_slot *old;
+	struct kvm_memory_slot *old;
 	enum kvm_mr_change change;
 	int as_id = mem->slot >> 16, id = (uint16_t)mem->slot, r;
 	gfn_t base_gfn;
@@ -332,7 +395,7 @@ static int kvm_set_memory_region(struct kvm *kvm,
 	if ((mem->memory_size >> PAGE_SHIFT) > KVM_MAX_MEMSLOT_PAGES)
 		return -EINVAL;
 
-	old = memslot_by_id(kvm->memslots[as_id], id);
+	old = kvm_memslot_by_id(kvm, as_id, id);
 	if (!mem->memory_size) {
 		if (!old)
 			return -EINVAL;
@@ -427,7 +490,7 @@ static int dirty_log_check(struct kvm *kvm, uint32_t slot)
 static const struct kvm_memory_slot *dirty_log_slot(struct kvm *kvm, uint32_t slot)
 {
 	const struct kvm_memory_slot *s =
-		memslot_by_id(kvm->memslots[slot >> 16], (uint16_t)slot);
+		kvm_memslot_by_id(kvm, slot >> 16, (uint16_t)slot);
 
 	return s && s->dirty_bitmap ? s : NULL;
 }
@@ -763,16 +826,80 @@ out:
 		grow_halt_poll_ns(vcpu);
 }
 
-void kvm_flush_remote_tlbs(struct kvm *kvm)
+void kvm_vcpu_srcu_read_lock(struct kvm_vcpu *vcpu)
+{
+	atomic_int *waiters = &vcpu->kvm->srcu_waiters;
+
+	/*
+	 * Announce the reader, then look for a grace period (both seq_cst):
+	 * kvm_synchronize_srcu() either sees the reader and waits for it to
+	 * leave, or is seen here and waited for.  The wait yields rather
+	 * than sleeps: a grace period takes microseconds, and waking a
+	 * sleeping vCPU would cost the updater more than that.
+	 */
+	for (;;) {
+		atomic_store(&vcpu->srcu_reader, true);
+		if (!atomic_load(waiters))
+			break;
+		atomic_store(&vcpu->srcu_reader, false);
+		while (atomic_load(waiters))
+			sched_yield();
+	}
+	rcu_read_lock();
+}
+
+void kvm_vcpu_srcu_read_unlock(struct kvm_vcpu *vcpu)
+{
+	rcu_read_unlock();
+	atomic_store(&vcpu->srcu_reader, false);
+}
+
+static uint64_t srcu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * liburcu polls a reader that is still in its section every 10 ms: a vCPU
+ * is kicked out first, and kept out, so that synchronize_rcu() only waits
+ * for short sections.
+ */
+void kvm_synchronize_srcu(struct kvm *kvm)
 {
 	int n = atomic_load(&kvm->online_vcpus);
+	uint64_t deadline = 0;
 
-	kvm_vm_stat(kvm)->generic.remote_tlb_flush_requests++;
-	atomic_fetch_add(&kvm->memslots_generation, 1);
+	atomic_fetch_add(&kvm->srcu_waiters, 1);
 	for (int i = 0; i < n; i++)
 		kvm_vcpu_kick(kvm->vcpus[i]);
-	/* vCPUs leave their read-side sections when kicked */
+	/*
+	 * A kicked vCPU leaves the guest at its next block boundary.  The
+	 * wait is bounded by liburcu's own polling period: it only spares
+	 * synchronize_rcu() a poll, which also covers a vCPU that takes long.
+	 */
+	for (int i = 0; i < n; i++) {
+		for (int spins = 0; atomic_load(&kvm->vcpus[i]->srcu_reader); spins++) {
+			if (spins < 100)
+				continue;
+			if (!deadline)
+				deadline = srcu_now_ns() + 10000000;
+			else if (srcu_now_ns() > deadline)
+				break;
+			sched_yield();
+		}
+	}
 	synchronize_rcu();
+	atomic_fetch_sub(&kvm->srcu_waiters, 1);
+}
+
+void kvm_flush_remote_tlbs(struct kvm *kvm)
+{
+	kvm_vm_stat(kvm)->generic.remote_tlb_flush_requests++;
+	atomic_fetch_add(&kvm->memslots_generation, 1);
+	kvm_synchronize_srcu(kvm);
 	kvm_vm_stat(kvm)->generic.remote_tlb_flush++;
 }
 
@@ -926,6 +1053,20 @@ static long kvm_vcpu_ioctl_set_sigmask(struct kvm_vcpu *vcpu, void *argp)
 	return 0;
 }
 
+/*
+ * The vCPU's thread was cancelled (pthread_cancel) at a cancellation point
+ * inside KVM_RUN: it is no longer a reader nor running the vCPU.
+ */
+static void kvm_vcpu_run_cancelled(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+
+	atomic_store(&vcpu->srcu_reader, false);
+	current_vcpu = NULL;
+	current_mask_saved = false;
+	atomic_store(&vcpu->thread, (pthread_t)0);
+}
+
 static long kvm_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 {
 	sigset_t old;
@@ -958,7 +1099,9 @@ static long kvm_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	} else {
 		current_vcpu = vcpu;
 	}
+	pthread_cleanup_push(kvm_vcpu_run_cancelled, vcpu);
 	r = kvm_arch_vcpu_ioctl_run(vcpu);
+	pthread_cleanup_pop(0);
 	if (vcpu->sigset_active) {
 		sigset_t all;
 
@@ -1016,11 +1159,13 @@ static void kvm_destroy_vm(struct kvm *kvm)
 	for (int as = 0; as < KVM_ADDRESS_SPACE_NUM; as++) {
 		struct kvm_memslots *s = kvm->memslots[as];
 
-		for (int i = 0; s && i < s->nr; i++)
-			free((void *)s->slots[i].dirty_bitmap);
-		if (s)
-			free(s->slots);
-		free(s);
+		for (int i = 0; i < s->nr; i++) {
+			free((void *)s->slots[i]->dirty_bitmap);
+			free(s->slots[i]);
+		}
+		free(kvm->memslots_pair[as][0].slots);
+		free(kvm->memslots_pair[as][1].slots);
+		free(kvm->slots_by_id[as]);
 	}
 	kvm_irqfd_release(kvm);
 	kvm_gmem_destroy_all(kvm);
@@ -1248,6 +1393,8 @@ static long kvm_dev_ioctl_create_vm(unsigned long type)
 	kvm->type = type;
 	pthread_mutex_init(&kvm->lock, NULL);
 	pthread_mutex_init(&kvm->slots_lock, NULL);
+	for (int as = 0; as < KVM_ADDRESS_SPACE_NUM; as++)
+		kvm->memslots[as] = &kvm->memslots_pair[as][0];
 	r = kvm_arch_init_vm(kvm, type);
 	if (r) {
 		kvm_stats_destroy(&kvm->stats);

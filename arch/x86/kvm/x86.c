@@ -1822,8 +1822,8 @@ static bool take_signal(struct kvm_vcpu *vcpu)
 
 /*
  * Enter the engine until an exit for user space.  RCU is held while the
- * engine runs and dropped at every kick, so that a memslot update
- * (synchronize_rcu) can complete before the guest is re-entered.
+ * engine runs and dropped at every kick; a memslot update
+ * (kvm_synchronize_srcu) keeps the vCPU out until its grace period ends.
  */
 /*
  * State that KVM_SET_SREGS accepts but hardware refuses to enter: in IA-32e
@@ -1892,9 +1892,9 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 			cpu->ev.smi_pending = false;
 		cpu->exit_on_emulation_failure =
 			vcpu->kvm->arch.exit_on_emulation_error;
-		rcu_read_lock();
+		kvm_vcpu_srcu_read_lock(vcpu);
 		reason = x86_cpu_run(cpu);
-		rcu_read_unlock();
+		kvm_vcpu_srcu_read_unlock(vcpu);
 		if (nmi_held)
 			cpu->ev.nmi_pending = true;
 		if (smi_held)

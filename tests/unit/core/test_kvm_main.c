@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -200,6 +201,204 @@ static void test_memslot_region2(void **state)
 	assert_int_equal(skvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &m), -1);
 	assert_int_equal(errno, EINVAL);
 	munmap(buf, MB);
+	close(vm);
+	close(kvm);
+}
+
+/* --- Many slots: the two copies of the array, the id index ------------- */
+
+#define MANY_SLOTS 3000
+
+static int set_slot(int vm, uint32_t slot, uint64_t gpa, uint64_t size,
+		    void *hva, uint32_t flags)
+{
+	struct kvm_userspace_memory_region m = {
+		.slot = slot, .flags = flags, .guest_phys_addr = gpa,
+		.memory_size = size, .userspace_addr = (uint64_t)(uintptr_t)hva,
+	};
+
+	return skvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &m) ? -errno : 0;
+}
+
+/*
+ * The published array and its twin hold the same slots, sorted, and every
+ * slot is found by gfn and by id.  gpa_of[id] is the slot's gpa, or -1.
+ */
+static void check_slots(struct kvm *k, const int64_t *gpa_of, int nids)
+{
+	struct kvm_memslots *a = k->memslots[0];
+	struct kvm_memslots *b = a == &k->memslots_pair[0][0] ?
+				 &k->memslots_pair[0][1] : &k->memslots_pair[0][0];
+	int live = 0;
+
+	assert_int_equal(a->nr, b->nr);
+	for (int i = 0; i < a->nr; i++) {
+		assert_ptr_equal(a->slots[i], b->slots[i]);
+		if (i)
+			assert_true(a->slots[i - 1]->base_gfn + a->slots[i - 1]->npages <=
+				    a->slots[i]->base_gfn);
+	}
+	for (int id = 0; id < nids; id++) {
+		struct kvm_memory_slot *s = kvm_memslot_by_id(k, 0, id);
+
+		if (gpa_of[id] < 0) {
+			assert_null(s);
+			continue;
+		}
+		live++;
+		assert_non_null(s);
+		assert_int_equal(s->id, id);
+		assert_int_equal(s->base_gfn, (uint64_t)gpa_of[id] >> 12);
+		assert_ptr_equal(kvm_memslots_find(a, s->base_gfn), s);
+		assert_ptr_equal(kvm_memslots_find(a, s->base_gfn + s->npages - 1), s);
+	}
+	assert_int_equal(a->nr, live);
+}
+
+static void shuffle(int *v, int n)
+{
+	for (int i = n - 1; i > 0; i--) {
+		int j = rand() % (i + 1), t = v[i];
+
+		v[i] = v[j];
+		v[j] = t;
+	}
+}
+
+static void test_memslot_many(void **state)
+{
+	int kvm = sys_fd(), vm = new_vm(kvm);
+	size_t len = MANY_SLOTS * 2 * 4096UL;
+	uint8_t *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	static int64_t gpa_of[MANY_SLOTS];
+	static int order[MANY_SLOTS];
+	struct kvm_file *f = kvm_file_get(vm);
+	struct kvm *k = f->obj;
+
+	assert_true(buf != MAP_FAILED);
+	srand(7);
+	for (int i = 0; i < MANY_SLOTS; i++) {
+		order[i] = i;
+		gpa_of[i] = -1;
+	}
+	/* 2-page slots with 2-page holes, created in random order */
+	shuffle(order, MANY_SLOTS);
+	for (int i = 0; i < MANY_SLOTS; i++) {
+		int id = order[i];
+
+		gpa_of[id] = (int64_t)id * 4 * 4096;
+		assert_int_equal(set_slot(vm, id, gpa_of[id], 2 * 4096,
+					  buf + id * 2 * 4096UL, 0), 0);
+	}
+	check_slots(k, gpa_of, MANY_SLOTS);
+	assert_null(kvm_memslots_find(k->memslots[0], 2));	/* a hole */
+	/* overlaps: one page into the next slot, and over a whole slot */
+	assert_int_equal(set_slot(vm, 5000, 4096, 2 * 4096, buf, 0), -EEXIST);
+	assert_int_equal(set_slot(vm, 5000, 2 * 4096, 8 * 4096, buf, 0), -EEXIST);
+	assert_int_equal(set_slot(vm, 5000, 2 * 4096, 2 * 4096, buf, 0), 0);
+	assert_int_equal(set_slot(vm, 5000, 0, 0, NULL, 0), 0);
+	/* moves: a slot may overlap only itself */
+	assert_int_equal(set_slot(vm, 10, 11 * 4 * 4096, 2 * 4096,
+				  buf + 10 * 2 * 4096UL, 0), -EEXIST);
+	assert_int_equal(set_slot(vm, 10, 10 * 4 * 4096 + 4096, 2 * 4096,
+				  buf + 10 * 2 * 4096UL, 0), 0);
+	gpa_of[10] += 4096;
+	shuffle(order, MANY_SLOTS);
+	for (int i = 0; i < MANY_SLOTS / 2; i++) {
+		int id = order[i];
+
+		gpa_of[id] = (int64_t)(MANY_SLOTS + id) * 4 * 4096;
+		assert_int_equal(set_slot(vm, id, gpa_of[id], 2 * 4096,
+					  buf + id * 2 * 4096UL,
+					  i % 3 ? 0 : KVM_MEM_LOG_DIRTY_PAGES), 0);
+	}
+	check_slots(k, gpa_of, MANY_SLOTS);
+	/* a flags change keeps the slot where it is */
+	assert_int_equal(set_slot(vm, order[0], gpa_of[order[0]], 2 * 4096,
+				  buf + order[0] * 2 * 4096UL, 0), 0);
+	assert_null(kvm_memslot_by_id(k, 0, order[0])->dirty_bitmap);
+	check_slots(k, gpa_of, MANY_SLOTS);
+	shuffle(order, MANY_SLOTS);
+	for (int i = 0; i < MANY_SLOTS; i++) {
+		int id = order[i];
+
+		assert_int_equal(set_slot(vm, id, 0, 0, NULL, 0), 0);
+		gpa_of[id] = -1;
+		if (i == MANY_SLOTS / 2)
+			check_slots(k, gpa_of, MANY_SLOTS);
+	}
+	check_slots(k, gpa_of, MANY_SLOTS);
+	assert_int_equal(set_slot(vm, 1, 0, 0, NULL, 0), -EINVAL);
+	kvm_file_put(f);
+	munmap(buf, len);
+	close(vm);
+	close(kvm);
+}
+
+/*
+ * A vCPU that never leaves the guest does not hold memslot updates and
+ * dirty-log harvests up: they kick it out for their grace period.  The
+ * guest spins in real mode at the reset vector until a byte of its ROM
+ * becomes non-zero, then halts (an exit, with no in-kernel LAPIC).
+ */
+struct spin_vcpu {
+	int fd;
+	struct kvm_run *run;
+	int ret;
+};
+
+static void *spin_vcpu_run(void *arg)
+{
+	struct spin_vcpu *v = arg;
+
+	v->ret = skvm_ioctl(v->fd, KVM_RUN, 0);
+	return NULL;
+}
+
+static void test_memslot_update_while_guest_spins(void **state)
+{
+	static const uint8_t spin[] = {
+		0x2e, 0x80, 0x3e, 0x00, 0xf0, 0x00,	/* cmp byte cs:[0xf000], 0 */
+		0x74, 0xf8,				/* je back to the cmp */
+		0xf4,					/* hlt */
+	};
+	int kvm = sys_fd(), vm = new_vm(kvm);
+	uint8_t *rom = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint8_t *ram = mmap(NULL, MB, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t bitmap[4];
+	struct kvm_dirty_log log = { .slot = 1, .dirty_bitmap = bitmap };
+	struct spin_vcpu v;
+	pthread_t t;
+	long size;
+
+	assert_true(rom != MAP_FAILED && ram != MAP_FAILED);
+	memcpy(rom + 0xfff0, spin, sizeof(spin));
+	assert_int_equal(set_slot(vm, 0, 0xffff0000, 0x10000, rom, 0), 0);
+	assert_int_equal(set_slot(vm, 1, 0, MB, ram, KVM_MEM_LOG_DIRTY_PAGES), 0);
+	v.fd = skvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_true(v.fd >= 0);
+	size = skvm_ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	v.run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, v.fd, 0);
+	assert_true(v.run != MAP_FAILED);
+	assert_int_equal(pthread_create(&t, NULL, spin_vcpu_run, &v), 0);
+	usleep(20000);
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(set_slot(vm, 2, 4 * MB, MB, ram, 0), 0);
+		assert_int_equal(set_slot(vm, 2, 8 * MB, MB, ram, 0), 0);
+		assert_int_equal(set_slot(vm, 2, 0, 0, NULL, 0), 0);
+		assert_int_equal(skvm_ioctl(vm, KVM_GET_DIRTY_LOG, &log), 0);
+	}
+	__atomic_store_n(&rom[0xf000], 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(v.ret, 0);
+	assert_int_equal(v.run->exit_reason, KVM_EXIT_HLT);
+	munmap(v.run, size);
+	close(v.fd);
+	munmap(rom, 0x10000);
+	munmap(ram, MB);
 	close(vm);
 	close(kvm);
 }
@@ -446,6 +645,8 @@ int main(void)
 		cmocka_unit_test(test_check_extension),
 		cmocka_unit_test(test_memslot_table),
 		cmocka_unit_test(test_memslot_region2),
+		cmocka_unit_test(test_memslot_many),
+		cmocka_unit_test(test_memslot_update_while_guest_spins),
 		cmocka_unit_test(test_bad_pointers),
 		cmocka_unit_test(test_dirty_log_basic),
 		cmocka_unit_test(test_create_vcpu),

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "kvm_file.h"
+#include "kvm_rcu.h"
 #include "kvm_host.h"
 #include "fake.h"
 
@@ -98,6 +99,12 @@ bool kvm_vcpu_wake_up(struct kvm_vcpu *vcpu)
 	return false;
 }
 
+/* No vCPU runs while a unit test resets a dirty ring. */
+void kvm_flush_remote_tlbs(struct kvm *kvm)
+{
+	atomic_fetch_add(&kvm->memslots_generation, 1);
+}
+
 /* The fake memory has no private pages, so no access ever lacks them. */
 bool kvm_vcpu_take_memory_fault(struct kvm_vcpu *vcpu)
 {
@@ -108,7 +115,10 @@ bool kvm_vcpu_take_memory_fault(struct kvm_vcpu *vcpu)
 static struct kvm_memory_slot fake_slot = {
 	.npages = FAKE_GUEST_MEM_SIZE / PAGE_SIZE,
 };
-static struct kvm_memslots fake_slots = { .nr = 1, .slots = &fake_slot };
+static struct kvm_memory_slot *fake_slot_list[] = { &fake_slot };
+static struct kvm_memslots fake_slots = {
+	.nr = 1, .cap = 1, .slots = fake_slot_list,
+};
 
 struct kvm_memslots *kvm_memslots(struct kvm *kvm, int as_id)
 {
@@ -119,6 +129,21 @@ struct kvm_memslots *kvm_memslots(struct kvm *kvm, int as_id)
 struct kvm_memory_slot *kvm_memslots_find(struct kvm_memslots *slots, gfn_t gfn)
 {
 	return slots && gfn < fake_slot.npages ? &fake_slot : NULL;
+}
+
+struct kvm_memory_slot *kvm_memslot_by_id(struct kvm *kvm, int as_id, int id)
+{
+	return !as_id && !id ? &fake_slot : NULL;
+}
+
+void kvm_vcpu_srcu_read_lock(struct kvm_vcpu *vcpu)
+{
+	rcu_read_lock();
+}
+
+void kvm_vcpu_srcu_read_unlock(struct kvm_vcpu *vcpu)
+{
+	rcu_read_unlock();
 }
 
 /* The fake slot logs no dirty pages. */
