@@ -167,6 +167,8 @@ struct kvm_vcpu_arch {
 	unsigned int scan_gen_seen;	/* the routes/APIC IDs they were built from */
 	int pending_ioapic_eoi;		/* KVM_EXIT_IOAPIC_EOI to report, or -1 */
 	int pending_external_vector;	/* KVM_INTERRUPT's ExtINT, or -1 */
+	/* KVM_SET_VAPIC_ADDR's TPR page, 0 when off (platform.c) */
+	uint64_t vapic_addr;
 	/* PV EOI (MSR_KVM_PV_EOI_EN, platform.c) */
 	uint64_t pv_eoi_msr;
 	bool pv_eoi_pending;		/* the guest's flag was set at injection */

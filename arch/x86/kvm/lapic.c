@@ -1022,6 +1022,29 @@ void kvm_lapic_set_cr8(struct kvm_lapic *a, uint64_t cr8)
 	pthread_mutex_unlock(&a->lock);
 }
 
+/* KVM_SET_VAPIC_ADDR's word: TPR, ISR class (15:12), highest IRR (31:24). */
+uint32_t kvm_lapic_vapic_word(struct kvm_lapic *a)
+{
+	uint32_t tpr;
+	int isr, irr;
+
+	pthread_mutex_lock(&a->lock);
+	tpr = get_reg(a, APIC_TASKPRI) & 0xff;
+	isr = vec_highest(a, APIC_ISR);
+	irr = vec_highest(a, APIC_IRR);
+	pthread_mutex_unlock(&a->lock);
+	return tpr | (isr < 0 ? 0 : ((uint32_t)isr & 0xf0) << 8) |
+	       (irr < 0 ? 0 : (uint32_t)irr << 24);
+}
+
+void kvm_lapic_set_tpr(struct kvm_lapic *a, uint8_t tpr)
+{
+	pthread_mutex_lock(&a->lock);
+	set_reg(a, APIC_TASKPRI, tpr);
+	update_ppr(a);
+	pthread_mutex_unlock(&a->lock);
+}
+
 uint64_t kvm_lapic_get_cr8(struct kvm_lapic *a)
 {
 	uint64_t v;

@@ -195,6 +195,10 @@ int kvm_lapic_msr_write(struct kvm_lapic *apic, uint32_t msr, uint64_t val);
 /* TPR as CR8 sees it (bits 7:4 of the TPR). */
 void kvm_lapic_set_cr8(struct kvm_lapic *apic, uint64_t cr8);
 uint64_t kvm_lapic_get_cr8(struct kvm_lapic *apic);
+/* The whole 8-bit TPR (KVM_SET_VAPIC_ADDR's page). */
+void kvm_lapic_set_tpr(struct kvm_lapic *apic, uint8_t tpr);
+/* TPR | (highest ISR & 0xf0) << 8 | highest IRR << 24, as KVM's vapic word. */
+uint32_t kvm_lapic_vapic_word(struct kvm_lapic *apic);
 
 /*
  * The maskable interrupt to deliver: the highest IRR vector whose class

@@ -809,11 +809,65 @@ long kvm_pv_send_ipi(struct kvm *kvm, uint64_t bitmap_low, uint64_t bitmap_high,
 					  op_64_bit ? 64 : 32, &irq);
 }
 
+/*
+ * KVM_SET_VAPIC_ADDR (the TPR page of QEMU's kvmvapic option ROM): KVM
+ * writes the vapic word there on every guest entry and takes the TPR back
+ * from it on every exit.  Here the engine's entries are the run loop's
+ * passes (kvm_platform_vcpu_events) and each interrupt it takes; its
+ * exits are the points where it asks for an interrupt.
+ */
+static void vapic_sync_from(struct kvm_vcpu *vcpu)
+{
+	uint32_t data;
+
+	if (!vcpu->arch.vapic_addr ||
+	    kvm_read_guest(vcpu->kvm, 0, vcpu->arch.vapic_addr, &data, sizeof(data)))
+		return;
+	kvm_lapic_set_tpr(vcpu->arch.apic, (uint8_t)data);
+	sync_cr8_from_tpr(vcpu);
+}
+
+static void vapic_sync_to(struct kvm_vcpu *vcpu)
+{
+	uint32_t data;
+
+	if (!vcpu->arch.vapic_addr)
+		return;
+	data = kvm_lapic_vapic_word(vcpu->arch.apic);
+	kvm_write_guest(vcpu->kvm, 0, vcpu->arch.vapic_addr, &data, sizeof(data));
+}
+
+static long set_vapic_addr(struct kvm_vcpu *vcpu, void *argp)
+{
+	struct kvm_vapic_addr va;
+	uint64_t gpa;
+	bool ok = true;
+
+	if (!vcpu->arch.apic)
+		return -EINVAL;
+	if (copy_from_user(&va, argp, sizeof(va)))
+		return -EFAULT;
+	gpa = va.vapic_addr;
+	if (gpa) {
+		/* Four bytes of guest RAM (KVM's gfn_to_hva_cache_init). */
+		rcu_read_lock();
+		ok = kvm_gfn_to_hva(vcpu->kvm, 0, gpa >> PAGE_SHIFT, false) &&
+		     kvm_gfn_to_hva(vcpu->kvm, 0, (gpa + 3) >> PAGE_SHIFT, false);
+		rcu_read_unlock();
+	}
+	if (!ok)
+		return -EINVAL;
+	vcpu->arch.vapic_addr = gpa;
+	return 0;
+}
+
 long kvm_platform_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl, void *argp)
 {
 	struct kvm_lapic_state *s;
 	long r;
 
+	if (ioctl == KVM_SET_VAPIC_ADDR)
+		return set_vapic_addr(vcpu, argp);
 	if (ioctl != KVM_GET_LAPIC && ioctl != KVM_SET_LAPIC)
 		return -ENOTTY;
 	if (!vcpu->arch.apic)
@@ -848,10 +902,13 @@ int kvm_platform_pending_irq(struct kvm_vcpu *vcpu, bool ack)
 	/* A new request is where KVM's exit would look at the PV EOI flag. */
 	if (vcpu->arch.pv_eoi_pending && kvm_lapic_irr_pending(apic))
 		pv_eoi_sync(vcpu);
+	vapic_sync_from(vcpu);
 	v = kvm_lapic_pending_irq(apic, ack);
 	if (v >= 0) {
-		if (ack)
+		if (ack) {
 			pv_eoi_after_inject(vcpu, v);
+			vapic_sync_to(vcpu);
+		}
 		return v;
 	}
 	/* LINT0 in ExtINT mode (or the LAPIC off) passes the PIC's INTR. */
@@ -927,6 +984,7 @@ void kvm_platform_vcpu_events(struct kvm_vcpu *vcpu)
 
 	scan_ioapic_routes(vcpu);
 	pv_eoi_sync(vcpu);
+	vapic_sync_to(vcpu);
 	if (!kvm_lapic_peek_events(vcpu->arch.apic))
 		return;
 	ev = kvm_lapic_take_events(vcpu->arch.apic, &sipi);
