@@ -16,6 +16,7 @@
 #include <linux/kvm_para.h>
 
 #include "kvmclock.h"
+#include "lapic.h"
 #include "x86.h"
 
 #define KVM_CPUID_SIGNATURE_LEAF 0x40000000u
@@ -447,6 +448,9 @@ static int kvm_set_cpuid(struct kvm_vcpu *vcpu, struct kvm_cpuid_entry2 *e,
 	free(vcpu->arch.cpuid_entries);
 	vcpu->arch.cpuid_entries = e;
 	vcpu->arch.cpuid_nent = nent;
+	if (vcpu->arch.apic)
+		kvm_lapic_set_tsc_deadline_mode(vcpu->arch.apic,
+			guest_cpuid_has(vcpu, X86_FEATURE_TSC_DEADLINE_TIMER));
 	kvm_x86_state_changed(vcpu);
 	return 0;
 }

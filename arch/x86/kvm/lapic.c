@@ -614,7 +614,13 @@ static void write_lvt(struct kvm_lapic *a, unsigned int off, uint32_t val)
 		if (lvts[i].off == off)
 			mask = lvts[i].mask;
 	val &= mask;
-	/* Mode 3 is reserved; the remote IRR bit is read-only. */
+	/*
+	 * Without the guest's CPUID bit for it there is no TSC-deadline
+	 * mode: the mode field is one bit (KVM's timer_mode_mask).  Mode 3
+	 * is reserved.  The remote IRR bit is read-only.
+	 */
+	if (off == APIC_LVTT && !a->tsc_deadline_mode)
+		val &= ~(2u << 17);
 	if (off == APIC_LVTT && APIC_LVT_TIMER_MODE(val) == 3)
 		val &= ~(3u << 17);
 	if (!sw_enabled(a))
@@ -1163,6 +1169,13 @@ uint64_t kvm_lapic_get_base(struct kvm_lapic *a)
 	v = a->base;
 	pthread_mutex_unlock(&a->lock);
 	return v;
+}
+
+void kvm_lapic_set_tsc_deadline_mode(struct kvm_lapic *a, bool allowed)
+{
+	pthread_mutex_lock(&a->lock);
+	a->tsc_deadline_mode = allowed;
+	pthread_mutex_unlock(&a->lock);
 }
 
 bool kvm_lapic_x2apic_mode(struct kvm_lapic *a)

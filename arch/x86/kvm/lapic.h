@@ -134,6 +134,8 @@ struct kvm_lapic {
 	uint64_t timer_expires;		/* armed expiry, 0 when idle */
 	uint64_t timer_period;		/* one-shot and periodic */
 	uint64_t tsc_deadline;		/* IA32_TSC_DEADLINE */
+	/* the guest's CPUID has the TSC-deadline timer (1.ECX[24]) */
+	bool tsc_deadline_mode;
 
 	atomic_uint events;		/* KVM_APIC_EV_* */
 	atomic_bool irr_pending;	/* some IRR bit may be set */
@@ -173,6 +175,12 @@ void kvm_lapic_reset(struct kvm_lapic *apic, bool init);
 void kvm_lapic_set_base(struct kvm_lapic *apic, uint64_t value);
 uint64_t kvm_lapic_get_base(struct kvm_lapic *apic);
 bool kvm_lapic_x2apic_mode(struct kvm_lapic *apic);
+/*
+ * After KVM_SET_CPUID2: whether LVTT may select TSC-deadline mode.  As in
+ * KVM, without the CPUID bit the mode field is one bit wide (one-shot or
+ * periodic) and a write of mode 2 selects one-shot.
+ */
+void kvm_lapic_set_tsc_deadline_mode(struct kvm_lapic *apic, bool allowed);
 bool kvm_lapic_hw_enabled(struct kvm_lapic *apic);
 /* Hardware- and software-enabled (APIC_BASE.EN and SVR.APIC_ENABLED). */
 bool kvm_lapic_enabled(struct kvm_lapic *apic);

@@ -126,6 +126,8 @@ int kvm_arch_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_SIGNAL_MSI:
 	case KVM_CAP_IOAPIC_POLARITY_IGNORED:
 	case KVM_CAP_SPLIT_IRQCHIP:
+	/* not in KVM_GET_SUPPORTED_CPUID: the LAPIC, not the CPU, has it */
+	case KVM_CAP_TSC_DEADLINE_TIMER:
 		return 1;
 	case KVM_CAP_IRQ_ROUTING:
 		return KVM_MAX_IRQ_ROUTES;

@@ -102,6 +102,8 @@ static int setup(void **state)
 		apic[i] = kvm_lapic_create(&bus, (uint32_t)i, &lapic_ops,
 					   (void *)(intptr_t)i);
 		assert_non_null(apic[i]);
+		/* as after KVM_SET_CPUID2 with 1.ECX[24] */
+		kvm_lapic_set_tsc_deadline_mode(apic[i], true);
 		atomic_store(&kicks[i], 0);
 	}
 	memset(eois, 0, sizeof(eois));
@@ -579,6 +581,25 @@ static void test_timer_periodic(void **state)
 	teardown(NULL);
 }
 
+/*
+ * Without the guest's CPUID bit the LVTT mode field is one bit wide, as
+ * in KVM: TSC-deadline (2) reads back one-shot, reserved 3 periodic.
+ */
+static void test_timer_mode_gated_by_cpuid(void **state)
+{
+	setup(NULL);
+	enable_all(false);
+	kvm_lapic_set_tsc_deadline_mode(apic[0], false);
+	apic_w(0, APIC_LVTT, 0x400d3);
+	assert_int_equal(apic_r(0, APIC_LVTT), 0xd3);
+	apic_w(0, APIC_LVTT, 0x600d3);
+	assert_int_equal(apic_r(0, APIC_LVTT), 0x200d3);
+	kvm_lapic_set_tsc_deadline_mode(apic[0], true);
+	apic_w(0, APIC_LVTT, 0x400d3);
+	assert_int_equal(apic_r(0, APIC_LVTT), 0x400d3);
+	teardown(NULL);
+}
+
 static void test_timer_tsc_deadline(void **state)
 {
 	uint64_t t, t0, v = 1;
@@ -633,6 +654,7 @@ static void test_save_restore(void **state)
 	kvm_lapic_get_state(apic[1], &s);
 	kvm_lapic_destroy(apic[1]);
 	apic[1] = kvm_lapic_create(&bus, 1, &lapic_ops, (void *)1);
+	kvm_lapic_set_tsc_deadline_mode(apic[1], true);
 	assert_int_equal(kvm_lapic_set_state(apic[1], &s), 0);
 	assert_int_equal(apic_r(1, APIC_PROCPRI), 0x60);
 	assert_int_equal(apic_r(1, APIC_LDR), 0x04000000);
@@ -713,6 +735,7 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_lowest_priority_spreads);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_priority);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_eoi_broadcast);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_timer_mode_gated_by_cpuid);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_software_disable);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_registers);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_x2apic_msrs);

@@ -62,10 +62,29 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * A VM whose guest CPUID has the TSC-deadline timer, as a VMM sets it when
+ * KVM_CAP_TSC_DEADLINE_TIMER is present (it is not in the supported CPUID).
+ */
+static void vm_open_tscdl(struct vm *v)
+{
+	struct {
+		struct kvm_cpuid2 h;
+		struct kvm_cpuid_entry2 e[1];
+	} c = { .h.nent = 1 };
+
+	vm_open(v, true);
+	assert_int_equal(skvm_ioctl(v->sys, KVM_CHECK_EXTENSION,
+				    KVM_CAP_TSC_DEADLINE_TIMER), 1);
+	c.e[0].function = 1;
+	c.e[0].ecx = 1u << 24;
+	assert_int_equal(skvm_ioctl(v->vcpu, KVM_SET_CPUID2, &c), 0);
+}
+
 /* The VM with the guest, its handlers and real-mode registers. */
 static void guest_open(struct vm *v, uint64_t delta)
 {
-	vm_open(v, true);
+	vm_open_tscdl(v);
 	memcpy(v->mem + 0x1000, guest_code, sizeof(guest_code));
 	memcpy(v->mem + 0x2000, timer_handler, sizeof(timer_handler));
 	memcpy(v->mem + 0x2100, nmi_handler, sizeof(nmi_handler));
@@ -169,7 +188,7 @@ static void save_close(struct vm *v, struct saved *s)
 /* A fresh VM from s: the LAPIC before the MSRs, which need its mode. */
 static void open_restore(struct vm *v, const struct saved *s)
 {
-	vm_open(v, true);
+	vm_open_tscdl(v);
 	memcpy(v->mem, s->mem, MEM_SIZE);
 	assert_int_equal(skvm_ioctl(v->vcpu, KVM_SET_SREGS, &s->sregs), 0);
 	assert_int_equal(skvm_ioctl(v->vcpu, KVM_SET_REGS, &s->regs), 0);
