@@ -20,8 +20,10 @@
 
 	.section .rodata
 	.balign 16
-	.globl systab_image, systab_image_end, systab_stubs32, systab_stubs64
-	.hidden systab_image, systab_image_end, systab_stubs32, systab_stubs64
+	.globl systab_image, systab_image_end
+	.globl systab_stubs16, systab_stubs32, systab_stubs64
+	.hidden systab_image, systab_image_end
+	.hidden systab_stubs16, systab_stubs32, systab_stubs64
 #define ENTRY(l)	.globl l; .hidden l; l:
 
 systab_image:
@@ -59,6 +61,31 @@ systab_stubs\bits:
 1:	hlt
 	jmp 1b
 .endm
+
+/* Real mode: the IVT points at these (segment 0), with the same reports. */
+	.code16
+	.balign 16
+systab_stubs16:
+	.set vec, 0
+	.rept ST_NVEC
+	.balign 16
+	push $vec
+	jmp 2f
+	.set vec, vec + 1
+	.endr
+2:	pop %ax
+	out %al, $0x10
+	mov $0, %eax
+	out %eax, $0x11
+	mov %cr2, %eax
+	out %eax, $0x12
+	pushfl
+	popl %eax
+	out %eax, $0x13
+	mov %ecx, %eax
+	out %eax, $0x14
+1:	hlt
+	jmp 1b
 
 	.code32
 	stubs_and_handler 32, %esp, %eax, 4
@@ -129,9 +156,26 @@ st\bits\()_de:
 	hlt
 .endm
 
+/* Real-mode snippets. */
+	.code16
+ENTRY(st16_ud)
+	ud2
+ENTRY(st16_de)
+	div %cx
+	hlt
+
 /* 32-bit snippets. */
 	.code32
 	common_snippets 32, %esi
+/* 32-bit and PAE paging rows start here: paging on, then the snippet
+ * at %edi (flags kept for the handler's report). */
+ENTRY(st32_paging_on)
+	pushf
+	mov %cr0, %eax
+	or $0x80000000, %eax
+	mov %eax, %cr0
+	popf
+	jmp *%edi
 ENTRY(st32_sel_beyond_limit)
 	mov $ST_SEL_BEYOND, %eax
 	mov %eax, %ds
@@ -174,6 +218,17 @@ ENTRY(st32_mov_ss_shadow)
 	inc %ecx
 	hlt
 
+/* ... and so does POP SS. */
+ENTRY(st32_pop_ss_shadow)
+	push %ss
+	pushf
+	orl $0x100, (%esp)
+	popf
+	pop %ss
+	inc %ecx
+	inc %ecx
+	hlt
+
 /* 64-bit snippets. */
 	.code64
 	common_snippets 64, %rsi
@@ -182,19 +237,19 @@ ENTRY(st64_noncanonical)
 	mov (%rax), %eax
 	hlt
 
-/* IRETQ to CPL 3 (IOPL 3) at a user snippet. */
+/* IRETQ to CPL 3 (IOPL 0) at a user snippet. */
 .macro to_user l
 	push $(ST_SEL_UDATA | 3)
 	push $ST_USTACK
-	push $0x3002
+	push $0x2
 	push $(ST_SEL_UCODE64 | 3)
 	push $ST_ADDR(\l)
 	iretq
 .endm
+/* The read's value reaches the handler of the #GP that HLT raises. */
 ENTRY(st64_user_read)
 	to_user 1f
-1:	mov (%rsi), %eax
-	out %eax, $0x17
+1:	mov (%rsi), %ecx
 	hlt
 ENTRY(st64_user_write)
 	to_user 1f
@@ -203,9 +258,18 @@ ENTRY(st64_user_write)
 	out %eax, $0x17
 	hlt
 
+ENTRY(st64_int3)
+	int3
+	hlt
+/* INT n from CPL 3 through a DPL-0 gate. */
+ENTRY(st64_user_int)
+	to_user 1f
+1:	int $0x21
+	hlt
+
 /*
- * STAR/LSTAR/SFMASK, SYSRET to CPL 3, which reports its CS and SS and
- * comes back by SYSCALL; the kernel side reports its CS, SS, RFLAGS
+ * STAR/LSTAR/SFMASK, SYSRET to CPL 3, which passes its CS and SS in
+ * EBX and EDX back by SYSCALL; the kernel side reports its CS, SS, RFLAGS
  * (SFMASK applied), R11 (the user's RFLAGS) and whether RCX is the
  * return address.
  */
@@ -222,15 +286,17 @@ ENTRY(st64_syscall)
 	mov $0x200, %eax
 	wrmsr
 	mov $ST_ADDR(1f), %ecx
-	mov $0x3202, %r11d
+	mov $0x202, %r11d
 	sysretq
-1:	mov %cs, %eax
-	out %eax, $0x18
-	mov %ss, %eax
-	out %eax, $0x19
+1:	mov %cs, %ebx			/* CPL 3, IOPL 0: no OUT here */
+	mov %ss, %edx
 	syscall
 3:	hlt
-2:	mov %cs, %eax
+2:	mov %ebx, %eax
+	out %eax, $0x18
+	mov %edx, %eax
+	out %eax, $0x19
+	mov %cs, %eax
 	out %eax, $0x18
 	mov %ss, %eax
 	out %eax, $0x19
