@@ -29,6 +29,16 @@
 #define MSR_IA32_PLATFORM_ID		0x00000017
 #define MSR_IA32_APICBASE		0x0000001b
 #define MSR_EBL_CR_POWERON		0x0000002a
+#define MSR_IA32_PERF_CTL		0x00000199
+#define MSR_K8_SYSCFG			0xc0010010
+#define MSR_AMD64_NB_CFG		0xc001001f
+#define MSR_K8_INT_PENDING_MSG		0xc0010055
+#define MSR_FAM10H_MMIO_CONF_BASE	0xc0010058
+#define MSR_K8_TSEG_ADDR		0xc0010112
+#define MSR_K8_TSEG_MASK		0xc0010113
+#define MSR_AMD64_DC_CFG		0xc0011022
+#define MSR_AMD64_BU_CFG2		0xc001102a
+#define MSR_F15H_EX_CFG			0xc001102c
 #define MSR_SMI_COUNT			0x00000034
 #define MSR_IA32_TSC_ADJUST		0x0000003b
 #define MSR_IA32_UCODE_REV		0x0000008b
@@ -492,6 +502,12 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t index, uint64_t *data,
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_EBL_CR_POWERON:
 	case MSR_IA32_DEBUGCTLMSR:
+	/* AMD's, which Linux reads on an AMD vendor (SYSCFG at boot). */
+	case MSR_IA32_PERF_CTL:
+	case MSR_K8_SYSCFG: case MSR_AMD64_NB_CFG: case MSR_K8_INT_PENDING_MSG:
+	case MSR_FAM10H_MMIO_CONF_BASE: case MSR_K8_TSEG_ADDR:
+	case MSR_K8_TSEG_MASK: case MSR_AMD64_DC_CFG: case MSR_AMD64_BU_CFG2:
+	case MSR_F15H_EX_CFG:
 		*data = 0;
 		break;
 	default:

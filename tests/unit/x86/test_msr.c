@@ -259,6 +259,19 @@ static void test_guest_msr_access(void **state)
 	/* TSC_AUX needs RDTSCP or RDPID in the guest's CPUID. */
 	assert_int_equal(cpu->ops->wrmsr(cpu, 0xc0000103, 1), -1);
 	assert_int_equal(cpu->ops->rdmsr(cpu, 0x17, &v), 0);	/* PLATFORM_ID */
+	/* AMD's SYSCFG, TSEG and configuration MSRs read as zero, as KVM. */
+	{
+		static const uint32_t zero[] = { 0x199, 0xc0010010, 0xc001001f,
+			0xc0010055, 0xc0010058, 0xc0010112, 0xc0010113,
+			0xc0011022, 0xc001102a, 0xc001102c };
+
+		for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++) {
+			v = 1;
+			assert_int_equal(cpu->ops->rdmsr(cpu, zero[i], &v), 0);
+			assert_int_equal(v, 0);
+		}
+	}
+	assert_int_equal(cpu->ops->wrmsr(cpu, 0xc0010010, 0), -1);
 	assert_int_equal(cpu->ops->wrmsr(cpu, 0x1d9, 1), -1);	/* DEBUGCTL */
 	assert_int_equal(cpu->ops->wrmsr(cpu, 0x1d9, 0), 0);
 	/* The guest cannot go from x2APIC back to xAPIC; the host can. */
