@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include <string.h>
 #include <linux/kvm.h>
@@ -47,6 +48,17 @@ static bool gvm_on_kvm;
 #define gvm_ioctl(fd, req, arg)	\
 	(gvm_on_kvm ? ioctl((fd), (req), (arg)) : skvm_ioctl((fd), (req), (arg)))
 
+/*
+ * The kernel's /dev/kvm.  Not open(): this program links libskvm, whose
+ * open() serves /dev/kvm itself (ioctl and mmap on the kernel's fds pass
+ * through to the kernel).
+ */
+static inline int gvm_open_kvm(void)
+{
+	return (int)syscall(SYS_openat, AT_FDCWD, "/dev/kvm",
+			    O_RDWR | O_CLOEXEC);
+}
+
 /* For main(): 77 (skip) when asked to use /dev/kvm and there is none. */
 static inline int gvm_kvm_missing(void)
 {
@@ -55,7 +67,7 @@ static inline int gvm_kvm_missing(void)
 
 	if (!e || strcmp(e, "1"))
 		return 0;
-	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	fd = gvm_open_kvm();
 	if (fd < 0)
 		return 77;
 	close(fd);
@@ -223,7 +235,7 @@ static inline void gvm_create(struct gvm *v, int ncpus, bool pit)
 	v->n = ncpus;
 	gvm_on_kvm = getenv("SKVM_GUEST_TESTS_ON_KVM") &&
 		     !strcmp(getenv("SKVM_GUEST_TESTS_ON_KVM"), "1");
-	v->sys = gvm_on_kvm ? open("/dev/kvm", O_RDWR | O_CLOEXEC) : skvm_open(O_RDWR);
+	v->sys = gvm_on_kvm ? gvm_open_kvm() : skvm_open(O_RDWR);
 	assert_true(v->sys >= 0);
 	v->fd = gvm_ioctl(v->sys, KVM_CREATE_VM, 0);
 	assert_true(v->fd >= 0);
