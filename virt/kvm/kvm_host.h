@@ -406,6 +406,8 @@ int copy_to_user(void *user_dst, const void *src, size_t len);
 /* --- Hooks the architecture provides ----------------------------------- */
 
 int kvm_arch_init_vm(struct kvm *kvm, unsigned long type);
+/* Before the vCPUs are freed: stop what raises interrupts on its own. */
+void kvm_arch_sync_events(struct kvm *kvm);
 void kvm_arch_destroy_vm(struct kvm *kvm);
 int kvm_arch_check_extension(struct kvm *kvm, long ext);	/* kvm may be NULL */
 long kvm_arch_dev_ioctl(unsigned int ioctl, void *argp);

@@ -1154,6 +1154,13 @@ static void kvm_destroy_vm(struct kvm *kvm)
 {
 	int n = atomic_load(&kvm->online_vcpus);
 
+	/*
+	 * Interrupt sources that run on threads of their own (irqfd
+	 * injections, the PIT's timer) wake vCPUs: they stop before the
+	 * vCPUs are freed, as in KVM.
+	 */
+	kvm_irqfd_release(kvm);
+	kvm_arch_sync_events(kvm);
 	for (int i = 0; i < n; i++)
 		kvm_vcpu_destroy(kvm->vcpus[i]);
 	for (int as = 0; as < KVM_ADDRESS_SPACE_NUM; as++) {
@@ -1167,7 +1174,6 @@ static void kvm_destroy_vm(struct kvm *kvm)
 		free(kvm->memslots_pair[as][1].slots);
 		free(kvm->slots_by_id[as]);
 	}
-	kvm_irqfd_release(kvm);
 	kvm_gmem_destroy_all(kvm);
 	kvm_io_bus_destroy(kvm);
 	kvm_coalesced_mmio_free(kvm);

@@ -489,7 +489,7 @@ struct kvm_pit *kvm_pit_create(struct kvm_timer_base *timers,
 	return pit;
 }
 
-void kvm_pit_destroy(struct kvm_pit *pit)
+void kvm_pit_stop(struct kvm_pit *pit)
 {
 	if (!pit)
 		return;
@@ -497,6 +497,13 @@ void kvm_pit_destroy(struct kvm_pit *pit)
 	pit->dying = true;
 	pthread_mutex_unlock(&pit->lock);
 	kvm_hrtimer_cancel_sync(&pit->timer);
+}
+
+void kvm_pit_destroy(struct kvm_pit *pit)
+{
+	if (!pit)
+		return;
+	kvm_pit_stop(pit);
 	pthread_mutex_destroy(&pit->lock);
 	free(pit);
 }

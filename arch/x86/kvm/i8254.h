@@ -47,6 +47,8 @@ struct kvm_pit {
 
 struct kvm_pit *kvm_pit_create(struct kvm_timer_base *timers,
 			       const struct kvm_pit_ops *ops, void *opaque);
+/* No tick after it returns (VM teardown); kvm_pit_destroy does it too. */
+void kvm_pit_stop(struct kvm_pit *pit);
 void kvm_pit_destroy(struct kvm_pit *pit);
 void kvm_pit_reset(struct kvm_pit *pit);
 

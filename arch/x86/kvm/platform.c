@@ -497,6 +497,14 @@ out:
 	return r;
 }
 
+void kvm_platform_sync_events(struct kvm *kvm)
+{
+	struct kvm_platform *p = platform_of(kvm);
+
+	if (p)
+		kvm_pit_stop(p->pit);
+}
+
 void kvm_platform_destroy(struct kvm *kvm)
 {
 	struct kvm_platform *p = platform_of(kvm);

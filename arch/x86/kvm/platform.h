@@ -56,6 +56,8 @@ bool kvm_pic_in_kernel(struct kvm *kvm);
 /* KVM_HC_SEND_IPI: the hypercall's return value. */
 long kvm_pv_send_ipi(struct kvm *kvm, uint64_t bitmap_low, uint64_t bitmap_high,
 		     uint32_t min, uint64_t icr, bool op_64_bit);
+/* VM teardown, before the vCPUs go: the PIT stops ticking. */
+void kvm_platform_sync_events(struct kvm *kvm);
 void kvm_platform_destroy(struct kvm *kvm);
 bool kvm_irqchip_in_kernel(struct kvm *kvm);
 

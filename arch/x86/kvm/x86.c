@@ -62,6 +62,11 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 	return kvm_clock_init(kvm);
 }
 
+void kvm_arch_sync_events(struct kvm *kvm)
+{
+	kvm_platform_sync_events(kvm);
+}
+
 void kvm_arch_destroy_vm(struct kvm *kvm)
 {
 	kvm_platform_destroy(kvm);

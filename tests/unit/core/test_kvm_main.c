@@ -637,10 +637,43 @@ static void test_not_ours(void **state)
 	assert_int_equal(errno, EBADF);
 }
 
+/*
+ * Releasing a VM whose PIT ticks every 200 us into an unmasked PIC: the
+ * timer stops before the vCPUs are freed, so no tick reaches a freed
+ * vCPU (the sanitizer builds report one that does).
+ */
+static void test_release_with_pit_ticking(void **state)
+{
+	for (int i = 0; i < 20; i++) {
+		int kvm = sys_fd(), vm = new_vm(kvm), vcpu;
+		struct kvm_pit_config pc = { 0 };
+		struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_PIC_MASTER };
+		struct kvm_pit_state2 ps;
+
+		assert_int_equal(skvm_ioctl(vm, KVM_CREATE_IRQCHIP, 0), 0);
+		assert_int_equal(skvm_ioctl(vm, KVM_CREATE_PIT2, &pc), 0);
+		vcpu = skvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+		assert_true(vcpu >= 0);
+		assert_int_equal(skvm_ioctl(vm, KVM_GET_IRQCHIP, &chip), 0);
+		chip.chip.pic.imr = 0;
+		assert_int_equal(skvm_ioctl(vm, KVM_SET_IRQCHIP, &chip), 0);
+		assert_int_equal(skvm_ioctl(vm, KVM_GET_PIT2, &ps), 0);
+		ps.channels[0].mode = 2;
+		ps.channels[0].count = 239;
+		assert_int_equal(skvm_ioctl(vm, KVM_SET_PIT2, &ps), 0);
+		usleep(2000);
+		close(vcpu);
+		close(vm);
+		close(kvm);
+		assert_int_equal(wait_live_vms(0), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_api_version),
+		cmocka_unit_test(test_release_with_pit_ticking),
 		cmocka_unit_test(test_create_vm_types),
 		cmocka_unit_test(test_check_extension),
 		cmocka_unit_test(test_memslot_table),
