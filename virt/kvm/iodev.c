@@ -60,7 +60,7 @@ int kvm_io_bus_register_dev(struct kvm *kvm, enum kvm_bus idx, gpa_t addr,
 	bus->dev_count = n + 1;
 	qsort(bus->range, (size_t)bus->dev_count, sizeof(bus->range[0]), range_cmp);
 	rcu_assign_pointer(kvm->buses[idx], bus);
-	synchronize_rcu();
+	kvm_synchronize_srcu(kvm);
 	free(old);
 	return 0;
 }
@@ -85,7 +85,7 @@ int kvm_io_bus_unregister_dev(struct kvm *kvm, enum kvm_bus idx,
 	}
 	bus->dev_count = j;
 	rcu_assign_pointer(kvm->buses[idx], bus);
-	synchronize_rcu();
+	kvm_synchronize_srcu(kvm);
 	free(old);
 	if (dev->ops->destructor)
 		dev->ops->destructor(dev);

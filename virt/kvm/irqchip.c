@@ -123,7 +123,7 @@ int kvm_set_irq_routing(struct kvm *kvm, const struct kvm_irq_routing_entry *ue,
 	old = rt->table;
 	rcu_assign_pointer(rt->table, t);
 	pthread_mutex_unlock(&rt->lock);
-	synchronize_rcu();
+	kvm_synchronize_srcu(kvm);
 	free_table(old);
 	kvm_arch_irq_routing_update(kvm);
 	return 0;

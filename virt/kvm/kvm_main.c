@@ -1163,6 +1163,8 @@ static void kvm_destroy_vm(struct kvm *kvm)
 	kvm_arch_sync_events(kvm);
 	for (int i = 0; i < n; i++)
 		kvm_vcpu_destroy(kvm->vcpus[i]);
+	/* grace periods of devices leaving the buses have no vCPUs to kick */
+	atomic_store(&kvm->online_vcpus, 0);
 	for (int as = 0; as < KVM_ADDRESS_SPACE_NUM; as++) {
 		struct kvm_memslots *s = kvm->memslots[as];
 

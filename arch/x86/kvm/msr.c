@@ -796,7 +796,7 @@ long kvm_vm_ioctl_set_msr_filter(struct kvm *kvm, void *argp)
 	pthread_mutex_lock(&kvm->lock);
 	old = rcu_xchg_pointer(&kvm->arch.msr_filter, f);
 	pthread_mutex_unlock(&kvm->lock);
-	synchronize_rcu();
+	kvm_synchronize_srcu(kvm);
 	msr_filter_free(old);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -337,10 +338,11 @@ static void test_memslot_many(void **state)
 }
 
 /*
- * A vCPU that never leaves the guest does not hold memslot updates and
- * dirty-log harvests up: they kick it out for their grace period.  The
- * guest spins in real mode at the reset vector until a byte of its ROM
- * becomes non-zero, then halts (an exit, with no in-kernel LAPIC).
+ * A vCPU that never leaves the guest does not hold memslot updates,
+ * dirty-log harvests, bus changes (ioeventfds), GSI routing or MSR filter
+ * updates up: they kick it out for their grace period.  The guest spins
+ * in real mode at the reset vector until a byte of its ROM becomes
+ * non-zero, then exits with an OUT.
  */
 struct spin_vcpu {
 	int fd;
@@ -361,8 +363,18 @@ static void test_memslot_update_while_guest_spins(void **state)
 	static const uint8_t spin[] = {
 		0x2e, 0x80, 0x3e, 0x00, 0xf0, 0x00,	/* cmp byte cs:[0xf000], 0 */
 		0x74, 0xf8,				/* je back to the cmp */
-		0xf4,					/* hlt */
+		0xe6, 0x80,				/* out 0x80, al */
 	};
+	struct {
+		struct kvm_irq_routing h;
+		struct kvm_irq_routing_entry e[1];
+	} routing = {
+		.h.nr = 1,
+		.e[0] = { .gsi = 1, .type = KVM_IRQ_ROUTING_IRQCHIP,
+			  .u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = 1 } },
+	};
+	struct kvm_msr_filter filter = { .flags = KVM_MSR_FILTER_DEFAULT_ALLOW };
+	struct kvm_ioeventfd ioev = { .addr = 0x1234, .len = 1 };
 	int kvm = sys_fd(), vm = new_vm(kvm);
 	uint8_t *rom = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE,
 			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -378,6 +390,9 @@ static void test_memslot_update_while_guest_spins(void **state)
 	memcpy(rom + 0xfff0, spin, sizeof(spin));
 	assert_int_equal(set_slot(vm, 0, 0xffff0000, 0x10000, rom, 0), 0);
 	assert_int_equal(set_slot(vm, 1, 0, MB, ram, KVM_MEM_LOG_DIRTY_PAGES), 0);
+	assert_int_equal(skvm_ioctl(vm, KVM_CREATE_IRQCHIP, 0), 0);
+	ioev.fd = eventfd(0, EFD_CLOEXEC);
+	assert_true(ioev.fd >= 0);
 	v.fd = skvm_ioctl(vm, KVM_CREATE_VCPU, 0);
 	assert_true(v.fd >= 0);
 	size = skvm_ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -391,10 +406,20 @@ static void test_memslot_update_while_guest_spins(void **state)
 		assert_int_equal(set_slot(vm, 2, 0, 0, NULL, 0), 0);
 		assert_int_equal(skvm_ioctl(vm, KVM_GET_DIRTY_LOG, &log), 0);
 	}
+	for (int i = 0; i < 20; i++) {
+		ioev.flags = 0;
+		assert_int_equal(skvm_ioctl(vm, KVM_IOEVENTFD, &ioev), 0);
+		ioev.flags = KVM_IOEVENTFD_FLAG_DEASSIGN;
+		assert_int_equal(skvm_ioctl(vm, KVM_IOEVENTFD, &ioev), 0);
+		assert_int_equal(skvm_ioctl(vm, KVM_SET_GSI_ROUTING, &routing), 0);
+		assert_int_equal(skvm_ioctl(vm, KVM_X86_SET_MSR_FILTER, &filter), 0);
+	}
 	__atomic_store_n(&rom[0xf000], 1, __ATOMIC_RELEASE);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(v.ret, 0);
-	assert_int_equal(v.run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(v.run->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(v.run->io.port, 0x80);
+	close(ioev.fd);
 	munmap(v.run, size);
 	close(v.fd);
 	munmap(rom, 0x10000);

@@ -136,6 +136,12 @@ struct kvm_memory_slot *kvm_memslot_by_id(struct kvm *kvm, int as_id, int id)
 	return !as_id && !id ? &fake_slot : NULL;
 }
 
+/* No vCPU runs in the guest while a unit test updates a table. */
+void kvm_synchronize_srcu(struct kvm *kvm)
+{
+	synchronize_rcu();
+}
+
 void kvm_vcpu_srcu_read_lock(struct kvm_vcpu *vcpu)
 {
 	rcu_read_lock();
