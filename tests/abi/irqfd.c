@@ -87,12 +87,21 @@ static int irqfd(struct vm *v, int fd, uint32_t gsi, uint32_t flags,
 	return ioctl(v->fd, KVM_IRQFD, &a);
 }
 
-/* KVM_RUN once, with a timer that ends a halt nothing wakes. */
-static void run(struct vm *v)
+/*
+ * KVM_RUN once, with a timer that ends a halt nothing wakes: 3 s where
+ * nothing should, 30 s where an injection should (a loaded host may take
+ * seconds to run the irqfd thread).
+ */
+static void run_for(struct vm *v, unsigned int s)
 {
-	alarm(3);
+	alarm(s);
 	vm_run(v);
 	alarm(0);
+}
+
+static void run(struct vm *v)
+{
+	run_for(v, 30);
 }
 
 static void poke(const char *what, int efd)
@@ -177,7 +186,7 @@ int main(void)
 	tr("# deassigned: a write injects nothing");
 	chk("deassign", irqfd(&v, efd, GSI, KVM_IRQFD_FLAG_DEASSIGN, 0));
 	poke("irqfd", efd);
-	run(&v);		/* EINTR */
+	run_for(&v, 3);		/* EINTR */
 	peek("irqfd", efd);
 
 	tr("# resample: asserted until the EOI, then the resamplefd");
@@ -191,11 +200,11 @@ int main(void)
 	poke("irqfd", lfd);
 	run(&v);		/* count 4: one interrupt for both writes */
 	peek("resamplefd", rfd);
-	run(&v);		/* EINTR */
+	run_for(&v, 3);		/* EINTR */
 	peek("resamplefd", rfd);
 	chk("deassign", irqfd(&v, lfd, GSI, KVM_IRQFD_FLAG_DEASSIGN, 0));
 	poke("irqfd", lfd);
-	run(&v);		/* EINTR */
+	run_for(&v, 3);		/* EINTR */
 	peek("resamplefd", rfd);
 	print_regs(&v);
 	vm_destroy(&v);
