@@ -66,8 +66,9 @@ static int cpuid_add(struct cpuid_array *a, uint32_t fn, uint32_t idx,
 /*
  * One supported leaf as the engine implements it, minus the bits that KVM
  * computes per vCPU and so never reports as supported (OSXSAVE, OSPKE),
- * plus x2APIC, which the local APIC (lapic.c, not the engine) provides:
- * KVM reports it whatever the host has, as it emulates x2APIC itself.
+ * plus the APIC and x2APIC, which the local APIC (lapic.c, not the
+ * engine) provides: KVM reports them whatever the host has, as it
+ * emulates the APIC itself.
  */
 static bool supported_leaf(uint32_t fn, uint32_t idx, uint32_t r[4])
 {
@@ -77,6 +78,7 @@ static bool supported_leaf(uint32_t fn, uint32_t idx, uint32_t r[4])
 	if (fn == 1) {
 		r[CPUID_ECX] &= ~(1u << X86_FEATURE_OSXSAVE.bit);
 		r[CPUID_ECX] |= 1u << X86_FEATURE_X2APIC.bit;
+		r[CPUID_EDX] |= 1u << X86_FEATURE_APIC.bit;
 	}
 	if (fn == 7 && idx == 0)
 		r[CPUID_ECX] &= ~(1u << X86_FEATURE_OSPKE.bit);
@@ -170,7 +172,9 @@ static int cpuid_add_kvm_leaves(struct cpuid_array *a)
 	if (ret)
 		return ret;
 	memset(r, 0, sizeof(r));
-	r[CPUID_EAX] = 1u << KVM_FEATURE_PV_SCHED_YIELD |
+	/* NOP_IO_DELAY: a hint (port 0x80 delays buy nothing), as KVM */
+	r[CPUID_EAX] = 1u << KVM_FEATURE_NOP_IO_DELAY |
+		       1u << KVM_FEATURE_PV_SCHED_YIELD |
 		       1u << KVM_FEATURE_ASYNC_PF | 1u << KVM_FEATURE_ASYNC_PF_INT |
 		       1u << KVM_FEATURE_PV_EOI | 1u << KVM_FEATURE_PV_SEND_IPI |
 		       1u << KVM_FEATURE_CLOCKSOURCE |

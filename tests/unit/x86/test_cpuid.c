@@ -61,8 +61,10 @@ static void test_supported_subset_of_engine(void **state)
 		if (!x86_cpu_implemented_cpuid(e->function, e->index, r))
 			fail_msg("leaf %#x.%u advertised, not implemented",
 				 e->function, e->index);
-		if (e->function == 1)	/* x2APIC: the local APIC's, not the engine's */
+		if (e->function == 1) {	/* APIC, x2APIC: lapic.c's, not the engine's */
 			r[2] |= 1u << 21;
+			r[3] |= 1u << 9;
+		}
 		if ((e->eax & ~r[0]) || (e->ebx & ~r[1]) || (e->ecx & ~r[2]) ||
 		    (e->edx & ~r[3]))
 			fail_msg("leaf %#x.%u: bits beyond the engine's",
@@ -102,6 +104,7 @@ static void test_supported_shape(void **state)
 	assert_int_equal(e->ecx & (1u << 27), 0);	/* OSXSAVE */
 	/* x2APIC is emulated by lapic.c whatever the engine: always there. */
 	assert_int_not_equal(e->ecx & (1u << 21), 0);
+	assert_int_not_equal(e->edx & (1u << 9), 0);	/* APIC, likewise */
 	e = find(b, 7, 0);
 	assert_int_equal(e->ecx & (1u << 4), 0);	/* OSPKE */
 	/* The PV signature, with the PV features implemented. */
@@ -113,10 +116,11 @@ static void test_supported_shape(void **state)
 	assert_memory_equal(&e->edx, "M\0\0\0", 4);
 	e = find(b, 0x40000001, 0);
 	assert_non_null(e);
-	/* PV_SCHED_YIELD, ASYNC_PF, ASYNC_PF_INT, PV_EOI, PV_SEND_IPI, kvmclock:
-	 * CLOCKSOURCE, CLOCKSOURCE2, STABLE_BIT; STEAL_TIME (5) if schedstat */
-	assert_int_equal(e->eax & ~(1u << 5), 1u << 13 | 1u << 4 | 1u << 14 | 1u << 6 | 1u << 11 |
-			 1u << 0 | 1u << 3 | 1u << 24);
+	/* NOP_IO_DELAY, PV_SCHED_YIELD, ASYNC_PF, ASYNC_PF_INT, PV_EOI,
+	 * PV_SEND_IPI, kvmclock: CLOCKSOURCE, CLOCKSOURCE2, STABLE_BIT;
+	 * STEAL_TIME (5) if schedstat */
+	assert_int_equal(e->eax & ~(1u << 5), 1u << 1 | 1u << 13 | 1u << 4 | 1u << 14 |
+			 1u << 6 | 1u << 11 | 1u << 0 | 1u << 3 | 1u << 24);
 	assert_int_equal(e->ebx | e->ecx | e->edx, 0);
 	assert_non_null(find(b, 0x80000008, 0));
 	free(b);
