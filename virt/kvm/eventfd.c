@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -279,6 +280,33 @@ static void irqfd_bypass_inject(struct irq_bypass_consumer *cons)
 				     offsetof(struct irqfd, consumer)));
 }
 
+/*
+ * Take an irqfd's count and raise it; caller holds s->lock.  The event
+ * thread and a vCPU entering KVM_RUN may both have seen the eventfd
+ * readable: check again under the lock, so that read() never blocks on a
+ * count the other one took (our dup shares the client's blocking mode).
+ */
+static void irqfd_consume_locked(struct irqfd *irqfd)
+{
+	struct pollfd p = { .fd = irqfd->fd, .events = POLLIN };
+	uint64_t count;
+
+	/* one interrupt for any number of writes */
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN) &&
+	    read(irqfd->fd, &count, sizeof(count)) == sizeof(count))
+		irqfd_raise(irqfd);
+}
+
+static void irqfds_serve_locked(struct kvm_irqfds *s, uint64_t id)
+{
+	struct irqfd *irqfd;
+
+	for (irqfd = s->items; irqfd && irqfd->id != id; irqfd = irqfd->next)
+		;
+	if (irqfd)
+		irqfd_consume_locked(irqfd);
+}
+
 static void *irqfd_thread(void *arg)
 {
 	struct kvm_irqfds *s = arg;
@@ -292,23 +320,34 @@ static void *irqfd_thread(void *arg)
 		if (n < 0)
 			break;
 		for (int i = 0; i < n; i++) {
-			uint64_t id = ev[i].data.u64, count;
-			struct irqfd *irqfd;
+			uint64_t id = ev[i].data.u64;
 
 			if (!id)
 				return NULL;	/* stopfd */
 			pthread_mutex_lock(&s->lock);
-			for (irqfd = s->items; irqfd && irqfd->id != id;
-			     irqfd = irqfd->next)
-				;
-			/* consume the count; one interrupt for any number of writes */
-			if (irqfd && read(irqfd->fd, &count, sizeof(count)) ==
-				     sizeof(count))
-				irqfd_raise(irqfd);
+			irqfds_serve_locked(s, id);
 			pthread_mutex_unlock(&s->lock);
 		}
 	}
 	return NULL;
+}
+
+void kvm_irqfd_flush(struct kvm *kvm)
+{
+	struct kvm_irqfds *s = __atomic_load_n(&kvm->irqfds, __ATOMIC_ACQUIRE);
+	struct epoll_event ev[16];
+	int n;
+
+	if (!s)
+		return;
+	n = epoll_wait(s->epfd, ev, 16, 0);
+	for (int i = 0; i < n; i++) {
+		if (!ev[i].data.u64)
+			continue;	/* stopfd: the event thread's */
+		pthread_mutex_lock(&s->lock);
+		irqfds_serve_locked(s, ev[i].data.u64);
+		pthread_mutex_unlock(&s->lock);
+	}
 }
 
 static struct kvm_irqfds *irqfds_get(struct kvm *kvm)
@@ -341,7 +380,7 @@ static struct kvm_irqfds *irqfds_get(struct kvm *kvm)
 	if (!s->running)
 		goto fail;
 	pthread_setname_np(s->thread, "skvm-irqfd");
-	kvm->irqfds = s;
+	__atomic_store_n(&kvm->irqfds, s, __ATOMIC_RELEASE);	/* kvm_irqfd_flush */
 	return s;
 fail:
 	if (s->epfd >= 0)

@@ -1099,6 +1099,7 @@ static long kvm_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	} else {
 		current_vcpu = vcpu;
 	}
+	kvm_irqfd_flush(vcpu->kvm);
 	pthread_cleanup_push(kvm_vcpu_run_cancelled, vcpu);
 	r = kvm_arch_vcpu_ioctl_run(vcpu);
 	pthread_cleanup_pop(0);
