@@ -55,21 +55,29 @@ __thread int front_in_core;
  */
 static _Atomic uintptr_t front_self_lo, front_self_hi;
 
-static int front_find_self(struct dl_phdr_info *info, size_t size, void *data)
+/* [*lo, *hi) spanned by a loaded object's PT_LOAD segments. */
+static void front_object_range(const struct dl_phdr_info *info,
+			       uintptr_t *lo, uintptr_t *hi)
 {
-	uintptr_t me = (uintptr_t)front_find_self, lo = UINTPTR_MAX, hi = 0;
-	const ElfW(Phdr) *ph;
-	int i;
+	*lo = UINTPTR_MAX;
+	*hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		ph = &info->dlpi_phdr[i];
 		if (ph->p_type != PT_LOAD)
 			continue;
-		if (info->dlpi_addr + ph->p_vaddr < lo)
-			lo = info->dlpi_addr + ph->p_vaddr;
-		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
-			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+		if (info->dlpi_addr + ph->p_vaddr < *lo)
+			*lo = info->dlpi_addr + ph->p_vaddr;
+		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > *hi)
+			*hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
 	}
+}
+
+static int front_find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t me = (uintptr_t)front_find_self, lo, hi;
+
+	front_object_range(info, &lo, &hi);
 	if (me < lo || me >= hi)
 		return 0;
 	if (!info->dlpi_name || !info->dlpi_name[0])
@@ -90,21 +98,12 @@ static _Atomic uintptr_t front_rt_lo, front_rt_hi;
 static int front_find_runtime(struct dl_phdr_info *info, size_t size,
 			      void *data)
 {
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	uintptr_t lo, hi;
 
 	if (!info->dlpi_name || !strstr(info->dlpi_name,
 					 SKVM_SANITIZER_RUNTIME_NAME))
 		return 0;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-
-		if (ph->p_type != PT_LOAD)
-			continue;
-		if (info->dlpi_addr + ph->p_vaddr < lo)
-			lo = info->dlpi_addr + ph->p_vaddr;
-		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
-			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
-	}
+	front_object_range(info, &lo, &hi);
 	atomic_store(&front_rt_hi, hi);
 	atomic_store(&front_rt_lo, lo);
 	return 1;
